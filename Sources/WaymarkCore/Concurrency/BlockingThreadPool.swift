@@ -1,0 +1,85 @@
+import Dispatch
+import Foundation
+import Synchronization
+
+/// A fixed set of dedicated threads for blocking work: compression, hashing and file I/O.
+///
+/// Work submitted here never runs on Swift's cooperative thread pool, so a slow disk or a
+/// long compression cannot starve other tasks. ``run(_:)`` bridges a job back to async code
+/// through a continuation.
+public final class BlockingThreadPool: Sendable {
+  private struct State {
+    var jobs: [@Sendable () -> Void] = []
+    var head = 0
+    var isShutDown = false
+  }
+
+  private let state = Mutex(State())
+  private let available = DispatchSemaphore(value: 0)
+
+  /// Number of threads that run jobs.
+  public let threadCount: Int
+
+  /// A pool with one thread per active processor and at least two.
+  public static let shared = BlockingThreadPool(
+    threadCount: max(2, ProcessInfo.processInfo.activeProcessorCount), name: "waymark.blocking")
+
+  /// Starts `threadCount` threads named after `name`.
+  public init(threadCount: Int, name: String = "waymark.blocking") {
+    precondition(threadCount > 0, "a blocking thread pool needs at least one thread")
+    self.threadCount = threadCount
+    for index in 0..<threadCount {
+      let thread = Thread { [self] in self.workLoop() }
+      thread.name = "\(name).\(index)"
+      thread.stackSize = 4 << 20
+      thread.start()
+    }
+  }
+
+  /// Runs `work` on a pool thread and returns its result to the awaiting task.
+  ///
+  /// The job starts even if the calling task is cancelled before a thread picks it up;
+  /// jobs check cancellation themselves where it matters.
+  public func run<T: Sendable>(_ work: @escaping @Sendable () throws -> T) async throws -> T {
+    try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<T, any Error>) in
+      submit {
+        continuation.resume(with: Result { try work() })
+      }
+    }
+  }
+
+  /// Queues `job` to run on a pool thread without waiting for it.
+  public func submit(_ job: @escaping @Sendable () -> Void) {
+    let accepted = state.withLock { state -> Bool in
+      guard !state.isShutDown else { return false }
+      state.jobs.append(job)
+      return true
+    }
+    precondition(accepted, "job submitted to a blocking thread pool after shutdown")
+    available.signal()
+  }
+
+  /// Stops the threads after the jobs already queued have run.
+  public func shutDown() {
+    state.withLock { $0.isShutDown = true }
+    for _ in 0..<threadCount { available.signal() }
+  }
+
+  private func workLoop() {
+    while true {
+      available.wait()
+      let next = state.withLock { state -> (@Sendable () -> Void)? in
+        guard state.head < state.jobs.count else { return nil }
+        let job = state.jobs[state.head]
+        state.head += 1
+        if state.head > 1024, state.head * 2 > state.jobs.count {
+          state.jobs.removeFirst(state.head)
+          state.head = 0
+        }
+        return job
+      }
+      guard let job = next else { return }
+      job()
+    }
+  }
+}
