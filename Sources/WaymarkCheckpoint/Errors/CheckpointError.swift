@@ -49,11 +49,11 @@ public struct CheckpointError: Error, Sendable, CustomStringConvertible {
   /// Index of the chunk within its tensor.
   public var chunk: Int?
   /// The error that caused this one.
-  public var underlying: (any Error & Sendable)?
+  public var underlying: (any Error)?
 
   public init(
     _ code: Code, _ message: String, path: String? = nil, tensor: String? = nil, chunk: Int? = nil,
-    underlying: (any Error & Sendable)? = nil
+    underlying: (any Error)? = nil
   ) {
     self.code = code
     self.message = message
