@@ -60,7 +60,7 @@ let package = Package(
     ),
     .target(
       name: "WaymarkDemo",
-      dependencies: ["Waymark"],
+      dependencies: ["Waymark", "WaymarkCheckpoint", "WaymarkCore"],
       swiftSettings: optimizedSettings
     ),
     .executableTarget(
@@ -69,8 +69,13 @@ let package = Package(
       swiftSettings: strictSettings
     ),
     .executableTarget(
+      name: "WaymarkCrashHelper",
+      dependencies: ["WaymarkCheckpoint", "WaymarkCore"],
+      swiftSettings: optimizedSettings
+    ),
+    .executableTarget(
       name: "WaymarkBenchmarks",
-      dependencies: ["Waymark"],
+      dependencies: ["Waymark", "WaymarkCheckpoint", "WaymarkCore"],
       path: "Benchmarks/Sources/WaymarkBenchmarks",
       swiftSettings: strictSettings
     ),

@@ -1,1 +1,3 @@
-print("waymark")
+import Foundation
+
+exit(await CommandLineTool.main(Array(CommandLine.arguments.dropFirst())))

@@ -40,7 +40,9 @@ struct CheckpointRoundTripTests {
     }
   }
 
-  @Test("tensor spanning many chunks", arguments: [CodecPolicy.raw, .zstd(), .byteGroupedZstd(), .zstd(level: -5)])
+  @Test(
+    "tensor spanning many chunks",
+    arguments: [CodecPolicy.raw, .zstd(), .byteGroupedZstd(), .zstd(level: -5)])
   func manyChunks(codec: CodecPolicy) async throws {
     try await withTemporaryDirectory { directory in
       let values = (0..<100_003).map { Float(sin(Double($0) * 0.01)) * 0.02 }
@@ -65,7 +67,8 @@ struct CheckpointRoundTripTests {
     try await withTemporaryDirectory { directory in
       let manager = try await CheckpointManager(directory: directory)
       let metrics = ["nan": Double.nan, "inf": .infinity, "negativeInf": -.infinity, "plain": 0.25]
-      try await manager.waitForCommit(of: manager.save(step: 3, state: TrainingState(), metrics: metrics))
+      try await manager.waitForCommit(
+        of: manager.save(step: 3, state: TrainingState(), metrics: metrics))
       let loaded = try await manager.load(step: 3)
       try await manager.close()
 
@@ -80,7 +83,8 @@ struct CheckpointRoundTripTests {
   func stepNotOverwritten() async throws {
     try await withTemporaryDirectory { directory in
       let manager = try await CheckpointManager(directory: directory)
-      try await manager.waitForCommit(of: manager.save(step: 5, state: TrainingState(extraState: "first")))
+      try await manager.waitForCommit(
+        of: manager.save(step: 5, state: TrainingState(extraState: "first")))
       let second = try await manager.save(step: 5, state: TrainingState(extraState: "second"))
       await #expect(throws: CheckpointError.self) { try await manager.waitForCommit(of: second) }
       let loaded = try await manager.load(step: 5)
@@ -98,7 +102,8 @@ struct CheckpointRoundTripTests {
       let tensor = try Self.sampleTensor(.float32, shape: [1000])
       var tickets: [CheckpointManager.SaveTicket] = []
       for step in 0..<6 {
-        tickets.append(try await manager.save(step: Int64(step), state: TrainingState(tensors: ["t": tensor])))
+        tickets.append(
+          try await manager.save(step: Int64(step), state: TrainingState(tensors: ["t": tensor])))
       }
       try await manager.waitForAllSaves()
       let steps = try await manager.store.committedCheckpoints().map(\.step)

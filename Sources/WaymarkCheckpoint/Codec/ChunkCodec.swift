@@ -3,7 +3,8 @@
 /// The manifest stores the raw value. `bytegroupN+zstd` first groups the bytes of N-byte
 /// elements by position (every element's byte 0, then every byte 1, and so on), which puts
 /// the slowly varying sign and exponent bytes of floats next to each other, then compresses
-/// with zstd.
+/// with zstd. `bytelanesN` groups the same way but stores each lane on its own, raw or as a
+/// zstd frame, so lanes of random mantissa bits cost a copy instead of a compression attempt.
 public enum ChunkCodec: String, Codable, Sendable, Hashable, CaseIterable {
   /// Stored bytes are the raw bytes.
   case raw
@@ -15,14 +16,30 @@ public enum ChunkCodec: String, Codable, Sendable, Hashable, CaseIterable {
   case byteGroup4Zstd = "bytegroup4+zstd"
   /// Byte grouping for 8-byte elements, then one zstd frame.
   case byteGroup8Zstd = "bytegroup8+zstd"
+  /// Byte lanes of 2-byte elements, each stored raw or as its own zstd frame.
+  case byteLanes2 = "bytelanes2"
+  /// Byte lanes of 4-byte elements, each stored raw or as its own zstd frame.
+  case byteLanes4 = "bytelanes4"
+  /// Byte lanes of 8-byte elements, each stored raw or as its own zstd frame.
+  case byteLanes8 = "bytelanes8"
 
-  /// Element width the codec groups by, or `nil` when it does not group.
+  /// Element width the codec groups by before one zstd frame, or `nil` when it does not.
   var groupWidth: Int? {
     switch self {
-    case .raw, .zstd: nil
     case .byteGroup2Zstd: 2
     case .byteGroup4Zstd: 4
     case .byteGroup8Zstd: 8
+    case .raw, .zstd, .byteLanes2, .byteLanes4, .byteLanes8: nil
+    }
+  }
+
+  /// Element width of a byte-lane codec, or `nil` for the others.
+  var laneWidth: Int? {
+    switch self {
+    case .byteLanes2: 2
+    case .byteLanes4: 4
+    case .byteLanes8: 8
+    case .raw, .zstd, .byteGroup2Zstd, .byteGroup4Zstd, .byteGroup8Zstd: nil
     }
   }
 
@@ -35,46 +52,14 @@ public enum ChunkCodec: String, Codable, Sendable, Hashable, CaseIterable {
     default: .zstd
     }
   }
-}
 
-/// Which codec the writer uses for each chunk.
-public struct CodecPolicy: Sendable, Hashable {
-  enum Choice: Hashable {
-    case raw
-    case zstd
-    case byteGroupedZstd
-  }
-
-  let choice: Choice
-
-  /// zstd compression level; negative levels trade ratio for speed.
-  public var level: Int32
-
-  /// A chunk is stored raw when compression saves less than this fraction of its size.
-  public var minimumSavings: Double
-
-  /// Store every chunk uncompressed.
-  public static let raw = CodecPolicy(choice: .raw, level: 0, minimumSavings: 0)
-
-  /// Plain zstd at `level` for every chunk, raw where it does not pay.
-  public static func zstd(level: Int32 = 1, minimumSavings: Double = 0.02) -> CodecPolicy {
-    CodecPolicy(choice: .zstd, level: level, minimumSavings: minimumSavings)
-  }
-
-  /// Byte grouping by the dtype's width, then zstd at `level`, raw where it does not pay.
-  public static func byteGroupedZstd(level: Int32 = 1, minimumSavings: Double = 0.02) -> CodecPolicy {
-    CodecPolicy(choice: .byteGroupedZstd, level: level, minimumSavings: minimumSavings)
-  }
-
-  /// The default: byte-grouped zstd at level 1.
-  public static let `default` = CodecPolicy.byteGroupedZstd()
-
-  /// The codec to try first for a chunk of `dtype`.
-  func preferredCodec(for dtype: DType) -> ChunkCodec {
-    switch choice {
-    case .raw: .raw
-    case .zstd: .zstd
-    case .byteGroupedZstd: dtype.byteWidth > 1 ? ChunkCodec.grouping(width: dtype.byteWidth) : .zstd
+  /// Returns the byte-lane codec for elements of `width` bytes, or plain zstd for other widths.
+  static func lanes(width: Int) -> ChunkCodec {
+    switch width {
+    case 2: .byteLanes2
+    case 4: .byteLanes4
+    case 8: .byteLanes8
+    default: .zstd
     }
   }
 }

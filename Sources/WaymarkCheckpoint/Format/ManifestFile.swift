@@ -34,7 +34,8 @@ public enum ManifestFile {
   ///   `.unsupportedVersion`.
   public static func decode(_ bytes: [UInt8]) throws -> Manifest {
     guard bytes.count <= maxByteCount else {
-      throw CheckpointError(.invalidManifest, "manifest of \(bytes.count) bytes exceeds the limit of \(maxByteCount)")
+      throw CheckpointError(
+        .invalidManifest, "manifest of \(bytes.count) bytes exceeds the limit of \(maxByteCount)")
     }
     guard bytes.count >= bodyOffset + suffix.count,
       bytes.starts(with: prefix),
@@ -42,18 +43,21 @@ public enum ManifestFile {
       bytes.suffix(suffix.count).elementsEqual(suffix)
     else {
       throw CheckpointError(
-        .invalidManifest, "manifest is truncated or not a Waymark manifest: its framing does not match format v1")
+        .invalidManifest,
+        "manifest is truncated or not a Waymark manifest: its framing does not match format v1")
     }
     let checksumText = String(decoding: bytes[prefix.count..<(prefix.count + 16)], as: UTF8.self)
     guard let expected = XXH3.parseHex(checksumText) else {
-      throw CheckpointError(.invalidManifest, "manifest checksum '\(checksumText)' is not 16 hexadecimal digits")
+      throw CheckpointError(
+        .invalidManifest, "manifest checksum '\(checksumText)' is not 16 hexadecimal digits")
     }
     let body = bytes[bodyOffset..<(bytes.count - suffix.count)]
     let actual = body.withUnsafeBytes(XXH3.hash)
     guard actual == expected else {
       throw CheckpointError(
         .invalidManifest,
-        "manifest checksum mismatch: file says \(checksumText), content hashes to \(XXH3.hexString(actual)); the manifest was modified or damaged")
+        "manifest checksum mismatch: file says \(checksumText), content hashes to \(XXH3.hexString(actual)); the manifest was modified or damaged"
+      )
     }
 
     let manifest: Manifest

@@ -7,7 +7,8 @@ enum ManifestValidation {
     guard manifest.formatVersion == Manifest.currentFormatVersion else {
       throw CheckpointError(
         .unsupportedVersion,
-        "manifest format version \(manifest.formatVersion) is not supported; this Waymark reads version \(Manifest.currentFormatVersion), so upgrade Waymark to read it")
+        "manifest format version \(manifest.formatVersion) is not supported; this Waymark reads version \(Manifest.currentFormatVersion), so upgrade Waymark to read it"
+      )
     }
     guard manifest.step >= 0 else {
       throw invalid("step is \(manifest.step); steps are zero or positive")
@@ -68,7 +69,8 @@ enum ManifestValidation {
       covered += chunk.rawByteCount
       guard covered <= tensor.byteCount else {
         throw invalid(
-          "chunks hold more than the tensor's \(tensor.byteCount) bytes", tensor: tensor.name, chunk: index)
+          "chunks hold more than the tensor's \(tensor.byteCount) bytes", tensor: tensor.name,
+          chunk: index)
       }
     }
     guard covered == tensor.byteCount else {
@@ -77,9 +79,13 @@ enum ManifestValidation {
     }
   }
 
-  private static func validate(_ chunk: ChunkEntry, index: Int, tensor: String, files: Set<String>) throws {
+  private static func validate(_ chunk: ChunkEntry, index: Int, tensor: String, files: Set<String>)
+    throws
+  {
     guard files.contains(chunk.file) else {
-      throw invalid("chunk \(index) names data file '\(chunk.file)', which no writer lists", tensor: tensor, chunk: index)
+      throw invalid(
+        "chunk \(index) names data file '\(chunk.file)', which no writer lists", tensor: tensor,
+        chunk: index)
     }
     guard chunk.offset >= 0, chunk.storedByteCount >= 0,
       !chunk.offset.addingReportingOverflow(chunk.storedByteCount).overflow
@@ -99,7 +105,9 @@ enum ManifestValidation {
         tensor: tensor, chunk: index)
     }
     guard XXH3.parseHex(chunk.checksum) != nil else {
-      throw invalid("chunk \(index) checksum '\(chunk.checksum)' is not 16 hexadecimal digits", tensor: tensor, chunk: index)
+      throw invalid(
+        "chunk \(index) checksum '\(chunk.checksum)' is not 16 hexadecimal digits", tensor: tensor,
+        chunk: index)
     }
   }
 
@@ -112,11 +120,14 @@ enum ManifestValidation {
     }
     guard allowed, !name.isEmpty, name.utf8.count <= 255, !name.hasPrefix(".") else {
       throw invalid(
-        "data file name \(name.debugDescription) is not a plain file name inside the checkpoint; only letters, digits, '.', '_' and '-' are allowed, not starting with '.'")
+        "data file name \(name.debugDescription) is not a plain file name inside the checkpoint; only letters, digits, '.', '_' and '-' are allowed, not starting with '.'"
+      )
     }
   }
 
-  private static func invalid(_ message: String, tensor: String? = nil, chunk: Int? = nil) -> CheckpointError {
+  private static func invalid(_ message: String, tensor: String? = nil, chunk: Int? = nil)
+    -> CheckpointError
+  {
     CheckpointError(.invalidManifest, "invalid manifest: \(message)", tensor: tensor, chunk: chunk)
   }
 }

@@ -22,13 +22,15 @@ public struct Tensor: Sendable {
     let elementCount = try Tensor.elementCount(of: shape)
     let (expected, overflow) = elementCount.multipliedReportingOverflow(by: dtype.byteWidth)
     guard !overflow else {
-      throw CheckpointError(.invalidTensor, "shape \(shape) of \(dtype.rawValue) is too large to address")
+      throw CheckpointError(
+        .invalidTensor, "shape \(shape) of \(dtype.rawValue) is too large to address")
     }
     let actual = storage.withUnsafeBytes(\.count)
     guard actual == expected else {
       throw CheckpointError(
         .invalidTensor,
-        "shape \(shape) of \(dtype.rawValue) needs \(expected) bytes but the storage holds \(actual); pass a shape whose product matches the element count")
+        "shape \(shape) of \(dtype.rawValue) needs \(expected) bytes but the storage holds \(actual); pass a shape whose product matches the element count"
+      )
     }
     self.dtype = dtype
     self.shape = shape
@@ -41,7 +43,8 @@ public struct Tensor: Sendable {
     var product = 1
     for dimension in shape {
       guard dimension >= 0 else {
-        throw CheckpointError(.invalidTensor, "shape \(shape) has a negative dimension \(dimension)")
+        throw CheckpointError(
+          .invalidTensor, "shape \(shape) has a negative dimension \(dimension)")
       }
       let (next, overflow) = product.multipliedReportingOverflow(by: dimension)
       guard !overflow else {
@@ -58,7 +61,9 @@ public struct Tensor: Sendable {
   }
 
   /// Calls `body` with the elements' bytes, little-endian.
-  public func withUnsafeBytes<Result>(_ body: (UnsafeRawBufferPointer) throws -> Result) rethrows -> Result {
+  public func withUnsafeBytes<Result>(_ body: (UnsafeRawBufferPointer) throws -> Result) rethrows
+    -> Result
+  {
     try storage.withUnsafeBytes(body)
   }
 
@@ -72,7 +77,8 @@ public struct Tensor: Sendable {
     guard MemoryLayout<Scalar>.stride == dtype.byteWidth else {
       throw CheckpointError(
         .invalidTensor,
-        "cannot read \(dtype.rawValue) elements as \(Scalar.self), whose size is \(MemoryLayout<Scalar>.stride) bytes")
+        "cannot read \(dtype.rawValue) elements as \(Scalar.self), whose size is \(MemoryLayout<Scalar>.stride) bytes"
+      )
     }
     return withUnsafeBytes { raw in
       Array(unsafeUninitializedCapacity: elementCount) { buffer, initialized in

@@ -10,7 +10,8 @@ enum TensorName {
     }
     guard name.utf8.count <= maxByteCount else {
       throw CheckpointError(
-        .invalidTensor, "tensor name of \(name.utf8.count) bytes exceeds the limit of \(maxByteCount)",
+        .invalidTensor,
+        "tensor name of \(name.utf8.count) bytes exceeds the limit of \(maxByteCount)",
         tensor: String(name.prefix(64)))
     }
     if let control = name.unicodeScalars.first(where: { $0.value < 0x20 || $0.value == 0x7F }) {

@@ -24,6 +24,9 @@ public actor CheckpointManager {
     public var backpressure: Backpressure = .wait
     /// Which checkpoints to keep after each commit; default keep all.
     public var retention: RetentionPolicy = .keepAll
+    /// When ``saveIfDue(step:state:metrics:)`` saves; default no rule, for loops that call
+    /// `save` themselves.
+    public var savePolicy = SavePolicy()
     /// Chunks encoded at once; default one per pool thread.
     public var parallelism: Int?
     /// File operations of the writer, retention and recovery; tests inject faults here.
@@ -69,6 +72,8 @@ public actor CheckpointManager {
   private var nextID = 0
   private var isClosed = false
   private(set) public var statistics = SaveStatistics()
+  /// The schedule of ``saveIfDue(step:state:metrics:)``, seeded from the store on first use.
+  var saveScheduler: SaveScheduler?
 
   /// Opens the store at `directory` for writing: creates it if missing, takes its write lock
   /// and removes what an interrupted writer left behind.
@@ -76,18 +81,23 @@ public actor CheckpointManager {
   /// - Parameters:
   ///   - eventHandler: Receives every ``CheckpointEvent``; the run tracker records them.
   /// - Throws: ``CheckpointError`` with `.storeLocked` when another live process writes to
-  ///   the store, or `.io` when the directory cannot be created or cleaned.
+  ///   the store, `.io` when the directory cannot be created or cleaned, or
+  ///   `.invalidArgument` when the retention or save policy is invalid.
   public init(
-    directory: String, options: Options = Options(), logger: Logger = .silent, profiler: Profiler = .disabled,
+    directory: String, options: Options = Options(), logger: Logger = .silent,
+    profiler: Profiler = .disabled,
     eventHandler: @escaping @Sendable (CheckpointEvent) -> Void = { _ in }
   ) async throws {
+    try options.retention.validate()
+    try options.savePolicy.validate()
     let fileSystem = options.fileSystem
     let lock = try await options.pool.run { () throws -> (StoreLock, [String]) in
       do {
         try StoreRecovery.createDirectories(directory, fileSystem: fileSystem)
       } catch let error as FileSystemError {
         throw CheckpointError(
-          .io, "cannot create the checkpoint store '\(directory)'", path: directory, underlying: error)
+          .io, "cannot create the checkpoint store '\(directory)'", path: directory,
+          underlying: error)
       }
       let lock = try StoreLock(directory: directory)
       do {
@@ -117,7 +127,9 @@ public actor CheckpointManager {
       eventHandler(.lockTakenOver(previousPID: previous.pid, previousHost: previous.host))
     }
     if !lock.1.isEmpty {
-      self.logger.info("removed leftovers of interrupted saves", metadata: ["checkpoint.removed": lock.1.joined(separator: ",")])
+      self.logger.info(
+        "removed leftovers of interrupted saves",
+        metadata: ["checkpoint.removed": lock.1.joined(separator: ",")])
       eventHandler(.leftoversRemoved(names: lock.1))
     }
   }
@@ -136,7 +148,9 @@ public actor CheckpointManager {
   /// - Throws: ``CheckpointError`` with `.invalidArgument` or `.invalidTensor` for bad input,
   ///   `.cancelled` after ``close()``. A failure of the background write is reported by
   ///   ``waitForCommit(of:)``, the event handler and the logger, never by a later `save`.
-  public func save(step: Int64, state: TrainingState, metrics: [String: Double] = [:]) async throws -> SaveTicket {
+  public func save(step: Int64, state: TrainingState, metrics: [String: Double] = [:]) async throws
+    -> SaveTicket
+  {
     let start = MonotonicClock.nanoseconds()
     try validate(step: step, state: state)
     let id = nextID
@@ -156,14 +170,16 @@ public actor CheckpointManager {
         await withCheckedContinuation { roomWaiters.append($0) }
         guard !isClosed else {
           requests[id] = nil
-          throw CheckpointError(.cancelled, "the checkpoint manager was closed while save of step \(step) waited")
+          throw CheckpointError(
+            .cancelled, "the checkpoint manager was closed while save of step \(step) waited")
         }
       case .skip(let reason):
         requests[id] = nil
         statistics.skippedCount += 1
         let stall = seconds(since: start)
         statistics.stallSeconds.append(stall)
-        logger.info("skipped a save", metadata: ["checkpoint.step": "\(step)", "checkpoint.reason": reason])
+        logger.info(
+          "skipped a save", metadata: ["checkpoint.step": "\(step)", "checkpoint.reason": reason])
         eventHandler(.saveSkipped(step: step, reason: reason))
         return SaveTicket(id: id, step: step, stallSeconds: stall, skipReason: reason)
       }
@@ -172,10 +188,12 @@ public actor CheckpointManager {
 
   private func validate(step: Int64, state: TrainingState) throws {
     guard !isClosed else {
-      throw CheckpointError(.cancelled, "the checkpoint manager for '\(directory)' is closed; open a new one to save")
+      throw CheckpointError(
+        .cancelled, "the checkpoint manager for '\(directory)' is closed; open a new one to save")
     }
     guard step >= 0 else {
-      throw CheckpointError(.invalidArgument, "step \(step) is negative; steps are zero or positive")
+      throw CheckpointError(
+        .invalidArgument, "step \(step) is negative; steps are zero or positive")
     }
     for name in state.tensors.keys {
       try TensorName.validate(name)
@@ -205,15 +223,18 @@ public actor CheckpointManager {
       } catch {
         result = .failure(
           CheckpointError(
-            .io, "writing the checkpoint of step \(request.step) failed", path: directory, underlying: error))
+            .io, "writing the checkpoint of step \(request.step) failed", path: directory,
+            underlying: error))
       }
       await self.finishWriting(id, result: result)
     }
   }
 
-  private func finishWriting(_ id: Int, result: Result<CommittedCheckpoint, CheckpointError>) async {
+  private func finishWriting(_ id: Int, result: Result<CommittedCheckpoint, CheckpointError>) async
+  {
     let step = requests.removeValue(forKey: id)?.step ?? -1
     results[id] = result
+    pruneResults()
     switch result {
     case .success(let committed):
       statistics.committedCount += 1
@@ -243,10 +264,20 @@ public actor CheckpointManager {
     for waiter in waiting { waiter.resume() }
   }
 
+  /// Keeps the results of the newest 1,024 saves, so a run of millions of saves does not grow
+  /// memory. Failures nobody waited for stay in `unobservedFailures` until reported.
+  private func pruneResults() {
+    let keptCount = 1024
+    guard results.count > keptCount * 2 else { return }
+    let cutoff = nextID - keptCount
+    results = results.filter { $0.key >= cutoff }
+  }
+
   private func applyRetention() async {
     guard !options.retention.keepsEverything else { return }
     let executor = RetentionExecutor(
-      directory: directory, policy: options.retention, fileSystem: options.fileSystem, pool: options.pool,
+      directory: directory, policy: options.retention, fileSystem: options.fileSystem,
+      pool: options.pool,
       profiler: profiler)
     do {
       for deletion in try await executor.apply() {
@@ -254,7 +285,9 @@ public actor CheckpointManager {
         eventHandler(.checkpointDeleted(step: deletion.step, reason: deletion.reason))
       }
     } catch {
-      let wrapped = (error as? CheckpointError) ?? CheckpointError(.io, "retention failed", path: directory, underlying: error)
+      let wrapped =
+        (error as? CheckpointError)
+        ?? CheckpointError(.io, "retention failed", path: directory, underlying: error)
       logger.error("retention failed", metadata: ["checkpoint.error": "\(wrapped)"])
       eventHandler(.retentionFailed(error: wrapped))
     }
@@ -268,11 +301,20 @@ public actor CheckpointManager {
   @discardableResult
   public func waitForCommit(of ticket: SaveTicket) async throws -> CommittedCheckpoint {
     if let reason = ticket.skipReason {
-      throw CheckpointError(.invalidArgument, "the save of step \(ticket.step) was skipped: \(reason)")
+      throw CheckpointError(
+        .invalidArgument, "the save of step \(ticket.step) was skipped: \(reason)")
     }
     if let result = results[ticket.id] {
       unobservedFailures[ticket.id] = nil
       return try result.get()
+    }
+    if let failure = unobservedFailures.removeValue(forKey: ticket.id) {
+      throw failure
+    }
+    guard ticket.id >= nextID - 1024 || requests[ticket.id] != nil else {
+      throw CheckpointError(
+        .invalidArgument,
+        "the result of the save of step \(ticket.step) is no longer kept; wait for a save within 1,024 saves of requesting it")
     }
     return try await withCheckedThrowingContinuation { continuation in
       commitWaiters[ticket.id, default: []].append(continuation)
@@ -316,21 +358,23 @@ public actor CheckpointManager {
   /// Loads the newest checkpoint that loads cleanly, falling back past damaged ones and
   /// reporting each as a ``CheckpointEvent/checkpointSkipped(step:path:reason:)`` event.
   ///
-  /// - Returns: The checkpoint, or `nil` when the store holds none that loads.
+  /// - Returns: The checkpoint, or `nil` when no checkpoint in the store loads.
   public func loadLatest() async throws -> LoadedCheckpoint? {
     let (checkpoint, skipped) = try await store.loadNewestValid()
     for skip in skipped {
       logger.warning(
         "skipped a damaged checkpoint while resuming",
         metadata: ["checkpoint.step": "\(skip.entry.step)", "checkpoint.reason": skip.reason])
-      eventHandler(.checkpointSkipped(step: skip.entry.step, path: skip.entry.path, reason: skip.reason))
+      eventHandler(
+        .checkpointSkipped(step: skip.entry.step, path: skip.entry.path, reason: skip.reason))
     }
     return checkpoint
   }
 
   /// Read access to the same store.
   public nonisolated var store: CheckpointStore {
-    CheckpointStore(directory: directory, fileSystem: options.fileSystem, pool: options.pool, profiler: profiler)
+    CheckpointStore(
+      directory: directory, fileSystem: options.fileSystem, pool: options.pool, profiler: profiler)
   }
 
   private func seconds(since start: UInt64) -> Double {

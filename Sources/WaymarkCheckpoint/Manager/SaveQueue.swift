@@ -51,7 +51,8 @@ struct SaveQueue: Sendable {
     case .wait:
       return .waitForRoom
     case .skip:
-      return .skip(reason: "an earlier save is still being written and the backpressure policy is skip")
+      return .skip(
+        reason: "an earlier save is still being written and the backpressure policy is skip")
     case .queue(let maxByteCount):
       guard queuedByteCount + byteCount <= maxByteCount else { return .waitForRoom }
       queued.append((id, byteCount))
@@ -61,7 +62,8 @@ struct SaveQueue: Sendable {
 
   /// Records that save `id` finished and returns the next save to start, if any.
   mutating func finish(id: Int) -> Int? {
-    precondition(inFlight == id, "save \(id) finished but \(String(describing: inFlight)) was being written")
+    precondition(
+      inFlight == id, "save \(id) finished but \(String(describing: inFlight)) was being written")
     guard !queued.isEmpty else {
       inFlight = nil
       return nil

@@ -24,7 +24,8 @@ public struct CheckpointReader: Sendable {
 
   /// Creates a reader that uses `fileSystem` on the threads of `pool`.
   public init(
-    fileSystem: any FileSystem = PosixFileSystem(), pool: BlockingThreadPool = .shared, profiler: Profiler = .disabled
+    fileSystem: any FileSystem = PosixFileSystem(), pool: BlockingThreadPool = .shared,
+    profiler: Profiler = .disabled
   ) {
     self.fileSystem = fileSystem
     self.pool = pool
@@ -52,7 +53,8 @@ public struct CheckpointReader: Sendable {
     }
     guard directoryStatus.kind == .directory else {
       throw CheckpointError(
-        .notFound, "'\(path)' is not a checkpoint directory (it is a \(directoryStatus.kind))", path: path)
+        .notFound, "'\(path)' is not a checkpoint directory (it is a \(directoryStatus.kind))",
+        path: path)
     }
     let manifestPath = path + "/" + ManifestFile.fileName
     let bytes: [UInt8]
@@ -60,15 +62,18 @@ public struct CheckpointReader: Sendable {
       let status = try fileSystem.status(at: manifestPath)
       guard status.kind == .regular else {
         throw CheckpointError(
-          .invalidManifest, "'\(manifestPath)' is a \(status.kind), not a regular file; a manifest is never a link",
+          .invalidManifest,
+          "'\(manifestPath)' is a \(status.kind), not a regular file; a manifest is never a link",
           path: path)
       }
-      bytes = try fileSystem.readWholeFile(at: manifestPath, maxByteCount: ManifestFile.maxByteCount)
+      bytes = try fileSystem.readWholeFile(
+        at: manifestPath, maxByteCount: ManifestFile.maxByteCount)
     } catch let error as CheckpointError {
       throw error
     } catch {
       throw CheckpointError(
-        .invalidManifest, "cannot read the manifest '\(manifestPath)'; the checkpoint is incomplete or damaged",
+        .invalidManifest,
+        "cannot read the manifest '\(manifestPath)'; the checkpoint is incomplete or damaged",
         path: path, underlying: error)
     }
     do {
@@ -98,19 +103,23 @@ public struct CheckpointReader: Sendable {
         tensors[entry.name] = try Tensor(dtype: entry.dtype, shape: entry.shape, storage: buffer)
       }
       return LoadedCheckpoint(
-        path: path, manifest: manifest, state: TrainingState(tensors: tensors, extraState: manifest.extraState))
+        path: path, manifest: manifest,
+        state: TrainingState(tensors: tensors, extraState: manifest.extraState))
     }
   }
 
   /// Opens every data file the manifest names, rejecting links and non-regular files.
-  func openDataFiles(of manifest: Manifest, checkpointPath: String) async throws -> [String: OpenDataFile] {
+  func openDataFiles(of manifest: Manifest, checkpointPath: String) async throws -> [String:
+    OpenDataFile]
+  {
     let fileSystem = self.fileSystem
     let names = Set(manifest.writers.flatMap(\.files))
     return try await pool.run {
       var opened: [String: OpenDataFile] = [:]
       do {
         for name in names.sorted() {
-          opened[name] = try Self.openDataFile(named: name, in: checkpointPath, fileSystem: fileSystem)
+          opened[name] = try Self.openDataFile(
+            named: name, in: checkpointPath, fileSystem: fileSystem)
         }
       } catch {
         for file in opened.values { try? fileSystem.close(file.descriptor, path: file.path) }
@@ -120,7 +129,9 @@ public struct CheckpointReader: Sendable {
     }
   }
 
-  static func openDataFile(named name: String, in checkpointPath: String, fileSystem: any FileSystem) throws
+  static func openDataFile(
+    named name: String, in checkpointPath: String, fileSystem: any FileSystem
+  ) throws
     -> OpenDataFile
   {
     let path = checkpointPath + "/" + name
@@ -129,7 +140,8 @@ public struct CheckpointReader: Sendable {
       status = try fileSystem.status(at: path)
     } catch {
       throw CheckpointError(
-        .truncatedChunk, "data file '\(path)' is missing; the checkpoint is incomplete", path: checkpointPath,
+        .truncatedChunk, "data file '\(path)' is missing; the checkpoint is incomplete",
+        path: checkpointPath,
         underlying: error)
     }
     guard status.kind == .regular else {
@@ -139,7 +151,8 @@ public struct CheckpointReader: Sendable {
         path: checkpointPath)
     }
     let descriptor = try fileSystem.openForReading(at: path)
-    return OpenDataFile(path: path, descriptor: descriptor, byteCount: status.byteCount, fileSystem: fileSystem)
+    return OpenDataFile(
+      path: path, descriptor: descriptor, byteCount: status.byteCount, fileSystem: fileSystem)
   }
 
   private func closeDataFiles(_ files: [String: OpenDataFile]) {
@@ -150,7 +163,8 @@ public struct CheckpointReader: Sendable {
 
   /// Decodes every chunk into its tensor's buffer, at most one job per pool thread at a time.
   private func decodeAllChunks(
-    of manifest: Manifest, into buffers: [TensorBuffer], files: [String: OpenDataFile], checkpointPath: String
+    of manifest: Manifest, into buffers: [TensorBuffer], files: [String: OpenDataFile],
+    checkpointPath: String
   ) async throws {
     var jobs: [(tensor: Int, chunk: Int)] = []
     for (tensorIndex, tensor) in manifest.tensors.enumerated() {
@@ -173,9 +187,11 @@ public struct CheckpointReader: Sendable {
           try await pool.run {
             try profiler.measure("checkpoint.decode", category: "checkpoint") {
               guard let file = files[chunk.file] else {
-                throw CheckpointError(.invalidManifest, "chunk names unknown data file '\(chunk.file)'")
+                throw CheckpointError(
+                  .invalidManifest, "chunk names unknown data file '\(chunk.file)'")
               }
-              let destination = buffer.slice(offset: Int(chunk.rawOffset), count: Int(chunk.rawByteCount))
+              let destination = buffer.slice(
+                offset: Int(chunk.rawOffset), count: Int(chunk.rawByteCount))
               do {
                 try ChunkReading.readAndDecode(chunk, from: file, into: destination)
               } catch var error as CheckpointError {
@@ -208,7 +224,9 @@ struct OpenDataFile: Sendable {
 /// Reads, checks and decodes single chunks. Blocks; runs on pool threads.
 enum ChunkReading {
   /// Reads a chunk's stored bytes, checks the checksum and decodes into `destination`.
-  static func readAndDecode(_ chunk: ChunkEntry, from file: OpenDataFile, into destination: UnsafeMutableRawBufferPointer)
+  static func readAndDecode(
+    _ chunk: ChunkEntry, from file: OpenDataFile, into destination: UnsafeMutableRawBufferPointer
+  )
     throws
   {
     let stored = try readStoredBytes(chunk, from: file)
@@ -222,11 +240,13 @@ enum ChunkReading {
     guard end <= file.byteCount else {
       throw CheckpointError(
         .truncatedChunk,
-        "stored bytes \(chunk.offset)..<\(end) lie beyond the end of '\(file.path)' (\(file.byteCount) bytes); the data file is truncated")
+        "stored bytes \(chunk.offset)..<\(end) lie beyond the end of '\(file.path)' (\(file.byteCount) bytes); the data file is truncated"
+      )
     }
     guard chunk.storedByteCount <= ChunkCoding.maxRawByteCount * 2 else {
       throw CheckpointError(
-        .invalidChunk, "stored length \(chunk.storedByteCount) exceeds twice the largest chunk Waymark writes")
+        .invalidChunk,
+        "stored length \(chunk.storedByteCount) exceeds twice the largest chunk Waymark writes")
     }
     let count = Int(chunk.storedByteCount)
     var readCount = 0
@@ -237,7 +257,8 @@ enum ChunkReading {
     }
     guard readCount == count else {
       throw CheckpointError(
-        .truncatedChunk, "read \(readCount) of \(count) stored bytes at offset \(chunk.offset) of '\(file.path)'")
+        .truncatedChunk,
+        "read \(readCount) of \(count) stored bytes at offset \(chunk.offset) of '\(file.path)'")
     }
     return bytes
   }
@@ -247,7 +268,8 @@ enum ChunkReading {
     guard actual == chunk.checksum.lowercased() else {
       throw CheckpointError(
         .checksumMismatch,
-        "checksum mismatch in '\(file.path)' at offset \(chunk.offset): manifest says \(chunk.checksum), data hashes to \(actual); the data is damaged, so restore this checkpoint from a copy or resume from an earlier one")
+        "checksum mismatch in '\(file.path)' at offset \(chunk.offset): manifest says \(chunk.checksum), data hashes to \(actual); the data is damaged, so restore this checkpoint from a copy or resume from an earlier one"
+      )
     }
   }
 }

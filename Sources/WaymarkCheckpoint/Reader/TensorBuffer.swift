@@ -6,10 +6,8 @@ final class TensorBuffer: TensorStorage, @unchecked Sendable {
   let bytes: UnsafeMutableRawBufferPointer
 
   init(byteCount: Int) {
+    // An empty tensor still gets one byte, so the buffer always has an address.
     bytes = UnsafeMutableRawBufferPointer.allocate(byteCount: max(byteCount, 1), alignment: 64)
-    if byteCount == 0 {
-      // Keep the zero-byte view for readers; one byte is allocated only to have an address.
-    }
     self.byteCount = byteCount
   }
 
@@ -19,11 +17,12 @@ final class TensorBuffer: TensorStorage, @unchecked Sendable {
     bytes.deallocate()
   }
 
-  func withUnsafeBytes<Result>(_ body: (UnsafeRawBufferPointer) throws -> Result) rethrows -> Result {
+  func withUnsafeBytes<Result>(_ body: (UnsafeRawBufferPointer) throws -> Result) rethrows -> Result
+  {
     try body(UnsafeRawBufferPointer(rebasing: bytes[0..<byteCount]))
   }
 
-  /// The writable bytes of one chunk's raw range.
+  /// Returns the writable bytes of one chunk's raw range.
   func slice(offset: Int, count: Int) -> UnsafeMutableRawBufferPointer {
     UnsafeMutableRawBufferPointer(rebasing: bytes[offset..<(offset + count)])
   }

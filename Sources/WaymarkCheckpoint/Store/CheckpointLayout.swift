@@ -28,7 +28,9 @@ public enum CheckpointLayout {
   public static func step(fromDirectoryName name: String) -> Int64? {
     guard name.hasPrefix(committedPrefix) else { return nil }
     let digits = name.dropFirst(committedPrefix.count)
-    guard !digits.isEmpty, digits.utf8.allSatisfy({ (0x30...0x39).contains($0) }) else { return nil }
+    guard !digits.isEmpty, digits.utf8.allSatisfy({ (0x30...0x39).contains($0) }) else {
+      return nil
+    }
     return Int64(digits)
   }
 
@@ -40,6 +42,7 @@ public enum CheckpointLayout {
 
   private static func padded(_ value: Int64, width: Int) -> String {
     let digits = String(value)
-    return digits.count >= width ? digits : String(repeating: "0", count: width - digits.count) + digits
+    return digits.count >= width
+      ? digits : String(repeating: "0", count: width - digits.count) + digits
   }
 }

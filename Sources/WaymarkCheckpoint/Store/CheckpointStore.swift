@@ -28,7 +28,8 @@ public struct CheckpointStore: Sendable {
 
   /// Creates a reader for the store at `directory`.
   public init(
-    directory: String, fileSystem: any FileSystem = PosixFileSystem(), pool: BlockingThreadPool = .shared,
+    directory: String, fileSystem: any FileSystem = PosixFileSystem(),
+    pool: BlockingThreadPool = .shared,
     profiler: Profiler = .disabled
   ) {
     self.directory = directory
@@ -50,16 +51,21 @@ public struct CheckpointStore: Sendable {
     return try await pool.run { try Self.listCommitted(in: directory, fileSystem: fileSystem) }
   }
 
-  static func listCommitted(in directory: String, fileSystem: any FileSystem) throws -> [CheckpointEntry] {
+  static func listCommitted(in directory: String, fileSystem: any FileSystem) throws
+    -> [CheckpointEntry]
+  {
     let entries: [DirectoryEntry]
     do {
       entries = try fileSystem.contentsOfDirectory(at: directory)
     } catch {
       throw CheckpointError(
-        .notFound, "cannot list checkpoint store '\(directory)'; check the path", path: directory, underlying: error)
+        .notFound, "cannot list checkpoint store '\(directory)'; check the path", path: directory,
+        underlying: error)
     }
     return entries.compactMap { entry in
-      guard entry.kind == .directory, let step = CheckpointLayout.step(fromDirectoryName: entry.name) else {
+      guard entry.kind == .directory,
+        let step = CheckpointLayout.step(fromDirectoryName: entry.name)
+      else {
         return nil
       }
       return CheckpointEntry(step: step, path: directory + "/" + entry.name)
@@ -71,7 +77,8 @@ public struct CheckpointStore: Sendable {
   public func entry(step: Int64) async throws -> CheckpointEntry {
     guard let entry = try await committedCheckpoints().first(where: { $0.step == step }) else {
       throw CheckpointError(
-        .notFound, "no committed checkpoint for step \(step) in '\(directory)'; run `waymark ls` to see the steps",
+        .notFound,
+        "no committed checkpoint for step \(step) in '\(directory)'; run `waymark ls` to see the steps",
         path: directory)
     }
     return entry
@@ -121,7 +128,9 @@ public struct CheckpointStore: Sendable {
   ///
   /// - Returns: The checkpoint, or `nil` when the store has none that loads, plus every
   ///   checkpoint passed over with the reason.
-  public func loadNewestValid() async throws -> (checkpoint: LoadedCheckpoint?, skipped: [SkippedCheckpoint]) {
+  public func loadNewestValid() async throws -> (
+    checkpoint: LoadedCheckpoint?, skipped: [SkippedCheckpoint]
+  ) {
     var skipped: [SkippedCheckpoint] = []
     for entry in try await committedCheckpoints().reversed() {
       do {

@@ -46,7 +46,8 @@ final class StoreLock: @unchecked Sendable {
           .io, "cannot lock '\(path)'", path: directory,
           underlying: FileSystemError(operation: "flock", path: path, errno: code))
       }
-      let owner = previous.map { "pid \($0.pid) on host \($0.host) since \($0.since)" } ?? "another process"
+      let owner =
+        previous.map { "pid \($0.pid) on host \($0.host) since \($0.since)" } ?? "another process"
       throw CheckpointError(
         .storeLocked,
         "checkpoint store '\(directory)' is locked for writing by \(owner); stop that process or use another directory (reading needs no lock)",
@@ -66,6 +67,9 @@ final class StoreLock: @unchecked Sendable {
     guard !isReleased else { return }
     isReleased = true
     _ = ftruncate(descriptor, 0)
+    // Unlock explicitly: a child process forked or spawned meanwhile shares this open file
+    // description until it calls exec or exits, and close alone would leave the lock held.
+    _ = flock(descriptor, LOCK_UN)
     _ = close(descriptor)
   }
 

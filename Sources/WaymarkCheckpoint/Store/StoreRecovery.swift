@@ -1,10 +1,10 @@
+import WaymarkCore
+
 #if canImport(Glibc)
   import Glibc
 #elseif canImport(Darwin)
   import Darwin
 #endif
-
-import WaymarkCore
 
 /// Cleans up what an interrupted writer left in a store: temporary directories of saves that
 /// never committed and trash directories of deletions that never finished.
@@ -15,7 +15,8 @@ enum StoreRecovery {
   /// Returns the names removed.
   static func removeLeftovers(in directory: String, fileSystem: any FileSystem) throws -> [String] {
     let leftovers = try fileSystem.contentsOfDirectory(at: directory).filter { entry in
-      entry.name.hasPrefix(CheckpointLayout.temporaryPrefix) || entry.name.hasPrefix(CheckpointLayout.trashPrefix)
+      entry.name.hasPrefix(CheckpointLayout.temporaryPrefix)
+        || entry.name.hasPrefix(CheckpointLayout.trashPrefix)
     }
     for entry in leftovers {
       let path = directory + "/" + entry.name
@@ -36,7 +37,8 @@ enum StoreRecovery {
     if let status = try? fileSystem.status(at: directory) {
       guard status.kind == .directory else {
         throw CheckpointError(
-          .invalidArgument, "'\(directory)' exists and is not a directory; choose a directory for checkpoints",
+          .invalidArgument,
+          "'\(directory)' exists and is not a directory; choose a directory for checkpoints",
           path: directory)
       }
       return

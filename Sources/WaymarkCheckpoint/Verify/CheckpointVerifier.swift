@@ -41,7 +41,8 @@ public struct CheckpointVerifier: Sendable {
     return try await pool.run {
       guard let status = try? fileSystem.status(at: path), status.kind == .directory else {
         throw CheckpointError(
-          .notFound, "'\(path)' is not a checkpoint, a checkpoint store or a run directory; check the path",
+          .notFound,
+          "'\(path)' is not a checkpoint, a checkpoint store or a run directory; check the path",
           path: path)
       }
       if fileSystem.exists(at: path + "/" + ManifestFile.fileName) { return nil }
@@ -63,7 +64,9 @@ public struct CheckpointVerifier: Sendable {
     }
   }
 
-  private static func verifySynchronously(at path: String, fileSystem: any FileSystem) -> CheckpointVerification {
+  private static func verifySynchronously(at path: String, fileSystem: any FileSystem)
+    -> CheckpointVerification
+  {
     var report = CheckpointVerification(
       path: path, step: nil, tensorCount: 0, chunkCount: 0, rawByteCount: 0, problems: [])
     let manifest: Manifest
@@ -73,7 +76,8 @@ public struct CheckpointVerifier: Sendable {
       report.problems.append(VerificationProblem(error, checkpoint: path))
       return report
     } catch {
-      report.problems.append(VerificationProblem(CheckpointError(.io, "\(error)"), checkpoint: path))
+      report.problems.append(
+        VerificationProblem(CheckpointError(.io, "\(error)"), checkpoint: path))
       return report
     }
     report.step = manifest.step
@@ -87,11 +91,13 @@ public struct CheckpointVerifier: Sendable {
     }
     for name in Set(manifest.writers.flatMap(\.files)).sorted() {
       do {
-        files[name] = try CheckpointReader.openDataFile(named: name, in: path, fileSystem: fileSystem)
+        files[name] = try CheckpointReader.openDataFile(
+          named: name, in: path, fileSystem: fileSystem)
       } catch let error as CheckpointError {
         report.problems.append(VerificationProblem(error, checkpoint: path))
       } catch {
-        report.problems.append(VerificationProblem(CheckpointError(.io, "\(error)"), checkpoint: path))
+        report.problems.append(
+          VerificationProblem(CheckpointError(.io, "\(error)"), checkpoint: path))
       }
     }
 
@@ -99,7 +105,9 @@ public struct CheckpointVerifier: Sendable {
       for (index, chunk) in tensor.chunks.enumerated() {
         report.chunkCount += 1
         guard let file = files[chunk.file] else { continue }
-        if let problem = verifyChunk(chunk, index: index, tensor: tensor.name, file: file, checkpoint: path) {
+        if let problem = verifyChunk(
+          chunk, index: index, tensor: tensor.name, file: file, checkpoint: path)
+        {
           report.problems.append(problem)
         }
       }
@@ -110,7 +118,8 @@ public struct CheckpointVerifier: Sendable {
   private static func verifyChunk(
     _ chunk: ChunkEntry, index: Int, tensor: String, file: OpenDataFile, checkpoint: String
   ) -> VerificationProblem? {
-    let destination = UnsafeMutableRawBufferPointer.allocate(byteCount: Int(chunk.rawByteCount), alignment: 64)
+    let destination = UnsafeMutableRawBufferPointer.allocate(
+      byteCount: Int(chunk.rawByteCount), alignment: 64)
     defer { destination.deallocate() }
     do {
       try ChunkReading.readAndDecode(chunk, from: file, into: destination)
@@ -121,7 +130,8 @@ public struct CheckpointVerifier: Sendable {
       error.message = "tensor '\(tensor)' chunk \(index): " + error.message
       return VerificationProblem(error, checkpoint: checkpoint)
     } catch {
-      let wrapped = CheckpointError(.io, "tensor '\(tensor)' chunk \(index): \(error)", tensor: tensor, chunk: index)
+      let wrapped = CheckpointError(
+        .io, "tensor '\(tensor)' chunk \(index): \(error)", tensor: tensor, chunk: index)
       return VerificationProblem(wrapped, checkpoint: checkpoint)
     }
   }
@@ -135,7 +145,8 @@ public struct CheckpointVerifier: Sendable {
       if entry.kind == .symbolicLink {
         let error = CheckpointError(
           .invalidManifest,
-          "'\(path)/\(entry.name)' is a symbolic link; checkpoints never contain links, so remove it")
+          "'\(path)/\(entry.name)' is a symbolic link; checkpoints never contain links, so remove it"
+        )
         return VerificationProblem(error, checkpoint: path)
       }
       return nil

@@ -57,7 +57,8 @@ public struct VerificationReport: Sendable, Codable, Equatable {
     case ok, path, checkpoints, problems
   }
 
-  public init(path: String, checkpoints: [CheckpointVerification], problems: [VerificationProblem]) {
+  public init(path: String, checkpoints: [CheckpointVerification], problems: [VerificationProblem])
+  {
     self.path = path
     self.checkpoints = checkpoints
     self.problems = problems

@@ -44,7 +44,8 @@ struct CheckpointWriter: Sendable {
   /// Writes and commits `request`; returns after the store directory is fsynced.
   func write(_ request: CheckpointWriteRequest) async throws -> CommittedCheckpoint {
     let start = MonotonicClock.nanoseconds()
-    let temporaryName = CheckpointLayout.uniqueName(prefix: CheckpointLayout.temporaryPrefix, step: request.step)
+    let temporaryName = CheckpointLayout.uniqueName(
+      prefix: CheckpointLayout.temporaryPrefix, step: request.step)
     let temporaryPath = storeDirectory + "/" + temporaryName
     let finalPath = storeDirectory + "/" + CheckpointLayout.directoryName(step: request.step)
     let fileSystem = self.fileSystem
@@ -54,7 +55,8 @@ struct CheckpointWriter: Sendable {
       let manifest = try await writeContents(request, into: temporaryPath)
       let manifestBytes = try ManifestFile.encode(manifest)
       try await io("checkpoint.manifest") {
-        try fileSystem.writeNewFile(at: temporaryPath + "/" + ManifestFile.fileName, bytes: manifestBytes)
+        try fileSystem.writeNewFile(
+          at: temporaryPath + "/" + ManifestFile.fileName, bytes: manifestBytes)
       }
       try await io("checkpoint.fsync") { try fileSystem.synchronizeDirectory(at: temporaryPath) }
       try await commit(temporaryPath: temporaryPath, finalPath: finalPath, step: request.step)
@@ -83,13 +85,27 @@ struct CheckpointWriter: Sendable {
           path: finalPath)
       }
       try fileSystem.rename(from: temporaryPath, to: finalPath)
-      try fileSystem.synchronizeDirectory(at: storeDirectory)
+      do {
+        try fileSystem.synchronizeDirectory(at: storeDirectory)
+      } catch {
+        // The rename may not be durable, so the save reports failure. Moving the checkpoint
+        // out of sight keeps what readers see consistent with that report, and lets a retry
+        // of the same step commit.
+        let trashPath = storeDirectory + "/" + CheckpointLayout.uniqueName(prefix: CheckpointLayout.trashPrefix, step: step)
+        try? fileSystem.rename(from: finalPath, to: trashPath)
+        try? fileSystem.synchronizeDirectory(at: storeDirectory)
+        throw error
+      }
     }
   }
 
   /// Writes the data file and returns the manifest that describes it.
-  private func writeContents(_ request: CheckpointWriteRequest, into directory: String) async throws -> Manifest {
-    let tensors = request.state.tensors.sorted { $0.key < $1.key }.map { (name: $0.key, tensor: $0.value) }
+  private func writeContents(_ request: CheckpointWriteRequest, into directory: String) async throws
+    -> Manifest
+  {
+    let tensors = request.state.tensors.sorted { $0.key < $1.key }.map {
+      (name: $0.key, tensor: $0.value)
+    }
     for entry in tensors {
       try TensorName.validate(entry.name)
     }
@@ -113,7 +129,9 @@ struct CheckpointWriter: Sendable {
         name: entry.name, dtype: entry.tensor.dtype, shape: entry.tensor.shape,
         byteCount: Int64(entry.tensor.byteCount), chunks: chunks[index])
     }
-    let writer = WriterEntry(rank: rank, worldSize: worldSize, host: ProcessInfo.processInfo.hostName, files: [dataFileName])
+    let writer = WriterEntry(
+      rank: rank, worldSize: worldSize, host: ProcessInfo.processInfo.hostName,
+      files: [dataFileName])
     return Manifest(
       step: request.step, wallTime: request.wallTime, metrics: request.metrics,
       extraState: request.state.extraState, writers: [writer], tensors: entries)
@@ -137,7 +155,8 @@ struct CheckpointWriter: Sendable {
         group.addTask { [self] in
           try Task.checkCancellation()
           let entry = try await pool.run {
-            try encodeAndWrite(job, of: tensor.tensor, to: file, fileName: fileName, allocator: allocator)
+            try encodeAndWrite(
+              job, of: tensor.tensor, to: file, fileName: fileName, allocator: allocator)
           }
           return (job, entry)
         }
@@ -157,11 +176,13 @@ struct CheckpointWriter: Sendable {
 
   /// Encodes one chunk and writes it at a freshly reserved offset. Runs on a pool thread.
   private func encodeAndWrite(
-    _ job: ChunkJob, of tensor: Tensor, to file: FileDescriptor, fileName: String, allocator: OffsetAllocator
+    _ job: ChunkJob, of tensor: Tensor, to file: FileDescriptor, fileName: String,
+    allocator: OffsetAllocator
   ) throws -> ChunkEntry {
     let encoded = try profiler.measure("checkpoint.compress", category: "checkpoint") {
       try tensor.withUnsafeBytes { raw in
-        let slice = UnsafeRawBufferPointer(rebasing: raw[job.rawOffset..<(job.rawOffset + job.rawByteCount)])
+        let slice = UnsafeRawBufferPointer(
+          rebasing: raw[job.rawOffset..<(job.rawOffset + job.rawByteCount)])
         return try ChunkCoding.encode(slice, dtype: tensor.dtype, policy: codec)
       }
     }
@@ -176,7 +197,9 @@ struct CheckpointWriter: Sendable {
   }
 
   /// Runs a blocking file operation on the pool inside a profiler span.
-  private func io<T: Sendable>(_ name: String, _ work: @escaping @Sendable () throws -> T) async throws -> T {
+  private func io<T: Sendable>(_ name: String, _ work: @escaping @Sendable () throws -> T)
+    async throws -> T
+  {
     let profiler = self.profiler
     return try await pool.run {
       try profiler.measure(name, category: "checkpoint", work)

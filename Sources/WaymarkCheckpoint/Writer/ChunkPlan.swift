@@ -10,7 +10,8 @@ struct ChunkJob: Sendable {
 enum ChunkPlan {
   /// Returns the chunks of `tensors` in order: each tensor's bytes in slices of at most
   /// `chunkByteCount` (rounded down to whole elements), none for an empty tensor.
-  static func jobs(for tensors: [(name: String, tensor: Tensor)], chunkByteCount: Int) -> [ChunkJob] {
+  static func jobs(for tensors: [(name: String, tensor: Tensor)], chunkByteCount: Int) -> [ChunkJob]
+  {
     var jobs: [ChunkJob] = []
     for (tensorIndex, entry) in tensors.enumerated() {
       let width = entry.tensor.dtype.byteWidth
@@ -19,7 +20,10 @@ enum ChunkPlan {
       var chunkIndex = 0
       while offset < entry.tensor.byteCount {
         let count = min(sliceByteCount, entry.tensor.byteCount - offset)
-        jobs.append(ChunkJob(tensorIndex: tensorIndex, chunkIndex: chunkIndex, rawOffset: offset, rawByteCount: count))
+        jobs.append(
+          ChunkJob(
+            tensorIndex: tensorIndex, chunkIndex: chunkIndex, rawOffset: offset, rawByteCount: count
+          ))
         offset += count
         chunkIndex += 1
       }

@@ -23,12 +23,15 @@ public struct PosixFileSystem: FileSystem {
     return FileDescriptor(rawValue: fd)
   }
 
-  public func write(_ bytes: UnsafeRawBufferPointer, to file: FileDescriptor, at offset: Int64) throws {
+  public func write(_ bytes: UnsafeRawBufferPointer, to file: FileDescriptor, at offset: Int64)
+    throws
+  {
     var written = 0
     while written < bytes.count {
       let remaining = UnsafeRawBufferPointer(rebasing: bytes[written...])
       let count = try check("pwrite", "fd \(file.rawValue)") {
-        pwrite(file.rawValue, remaining.baseAddress, remaining.count, off_t(offset) + off_t(written))
+        pwrite(
+          file.rawValue, remaining.baseAddress, remaining.count, off_t(offset) + off_t(written))
       }
       written += count
     }
@@ -111,7 +114,9 @@ public struct PosixFileSystem: FileSystem {
   }
 
   @discardableResult
-  private func check<T: BinaryInteger>(_ operation: String, _ path: String, _ call: () -> T) throws -> T {
+  private func check<T: BinaryInteger>(_ operation: String, _ path: String, _ call: () -> T) throws
+    -> T
+  {
     while true {
       let result = call()
       if result >= 0 { return result }

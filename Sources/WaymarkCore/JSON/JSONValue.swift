@@ -5,7 +5,7 @@ public import Foundation
 /// Integers keep their exact value up to 64 bits, so RNG state and data positions
 /// survive a round trip. Non-finite doubles are written as the strings `"NaN"`,
 /// `"Infinity"` and `"-Infinity"`, the same convention as ``JSONCoding``.
-public enum JSONValue: Sendable, Hashable {
+public enum JSONValue: Sendable {
   case null
   case bool(Bool)
   case int(Int64)
@@ -60,6 +60,52 @@ public enum JSONValue: Sendable, Hashable {
   public var stringValue: String? {
     guard case .string(let value) = self else { return nil }
     return value
+  }
+}
+
+extension JSONValue: Hashable {
+  /// Compares values as JSON does: `.int` and `.unsignedInt` holding the same number are
+  /// equal, because both encode to the same text and decoding picks `.int` when it fits.
+  public static func == (lhs: JSONValue, rhs: JSONValue) -> Bool {
+    switch (lhs, rhs) {
+    case (.null, .null): true
+    case (.bool(let left), .bool(let right)): left == right
+    case (.int, .int), (.int, .unsignedInt), (.unsignedInt, .int), (.unsignedInt, .unsignedInt):
+      lhs.exactInteger == rhs.exactInteger
+    case (.double(let left), .double(let right)): left == right
+    case (.string(let left), .string(let right)): left == right
+    case (.array(let left), .array(let right)): left == right
+    case (.object(let left), .object(let right)): left == right
+    default: false
+    }
+  }
+
+  public func hash(into hasher: inout Hasher) {
+    switch self {
+    case .null: hasher.combine(0)
+    case .bool(let value): hasher.combine(value)
+    case .int, .unsignedInt: hasher.combine(exactInteger)
+    case .double(let value): hasher.combine(value)
+    case .string(let value): hasher.combine(value)
+    case .array(let value): hasher.combine(value)
+    case .object(let value): hasher.combine(value)
+    }
+  }
+
+  /// The integer cases as one comparable value: negative numbers as `Int64`, the rest as
+  /// `UInt64`.
+  private var exactInteger: IntegerKey? {
+    switch self {
+    case .int(let value) where value < 0: .negative(value)
+    case .int(let value): .nonNegative(UInt64(value))
+    case .unsignedInt(let value): .nonNegative(value)
+    default: nil
+    }
+  }
+
+  private enum IntegerKey: Hashable {
+    case negative(Int64)
+    case nonNegative(UInt64)
   }
 }
 
@@ -120,7 +166,10 @@ public enum JSONCoding {
   /// An encoder with sorted keys, ISO 8601 dates and non-finite doubles as strings.
   public static func encoder(pretty: Bool = false) -> JSONEncoder {
     let encoder = JSONEncoder()
-    encoder.outputFormatting = pretty ? [.sortedKeys, .prettyPrinted, .withoutEscapingSlashes] : [.sortedKeys, .withoutEscapingSlashes]
+    encoder.outputFormatting =
+      pretty
+      ? [.sortedKeys, .prettyPrinted, .withoutEscapingSlashes]
+      : [.sortedKeys, .withoutEscapingSlashes]
     encoder.dateEncodingStrategy = .iso8601
     encoder.nonConformingFloatEncodingStrategy = .convertToString(
       positiveInfinity: "Infinity", negativeInfinity: "-Infinity", nan: "NaN")

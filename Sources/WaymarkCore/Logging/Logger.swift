@@ -88,7 +88,9 @@ public struct Logger: Sendable {
   }
 
   /// Emits a record when `level` is at or above the logger's level.
-  public func log(_ level: Level, _ message: @autoclosure () -> String, metadata extra: [String: String] = [:]) {
+  public func log(
+    _ level: Level, _ message: @autoclosure () -> String, metadata extra: [String: String] = [:]
+  ) {
     guard let handler, level >= logLevel else { return }
     let merged = metadata.merging(extra) { _, new in new }
     handler(Record(level: level, message: message(), metadata: merged, label: label, date: Date()))
@@ -102,6 +104,11 @@ public struct Logger: Sendable {
   /// Emits an info record.
   public func info(_ message: @autoclosure () -> String, metadata: [String: String] = [:]) {
     log(.info, message(), metadata: metadata)
+  }
+
+  /// Emits a notice record.
+  public func notice(_ message: @autoclosure () -> String, metadata: [String: String] = [:]) {
+    log(.notice, message(), metadata: metadata)
   }
 
   /// Emits a warning record.

@@ -51,7 +51,9 @@ public final class Profiler: Sendable {
 
   /// Runs `body` and records how long it took under `name`.
   @discardableResult
-  public func measure<T>(_ name: String, category: String = "user", _ body: () throws -> T) rethrows -> T {
+  public func measure<T>(_ name: String, category: String = "user", _ body: () throws -> T) rethrows
+    -> T
+  {
     guard isEnabled else { return try body() }
     let start = MonotonicClock.nanoseconds()
     defer { record(name: name, category: category, startNanoseconds: start) }
@@ -85,8 +87,10 @@ public final class Profiler: Sendable {
     guard isEnabled else { return }
     let capacity = spanCapacity
     state.withLock { state in
-      state.operations[OperationKey(name: span.name, category: span.category), default: DurationHistogram()]
-        .record(span.durationNanoseconds)
+      state.operations[
+        OperationKey(name: span.name, category: span.category), default: DurationHistogram()
+      ]
+      .record(span.durationNanoseconds)
       guard capacity > 0 else { return }
       if state.recent.count < capacity {
         state.recent.append(span)

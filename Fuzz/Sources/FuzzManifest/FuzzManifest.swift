@@ -1,0 +1,40 @@
+import WaymarkCheckpoint
+import WaymarkCore
+
+private let checksumPrefix = Array(#"{"checksum":"xxh3-64:"#.utf8)
+private let bodyPrefix = Array(#"","manifest":"#.utf8)
+private let fileSuffix = Array("}\n".utf8)
+
+/// Decodes arbitrary bytes as `manifest.json`, twice: as the whole file, and as a manifest
+/// body framed with its correct checksum.
+///
+/// Random bytes almost never carry a matching checksum, so the second decode is what lets
+/// the fuzzer reach the JSON decoder and the validation rules. Any thrown error is a correct
+/// rejection. A crash, a sanitizer report, or a manifest that decodes but cannot be encoded
+/// and decoded again is a bug.
+@_cdecl("LLVMFuzzerTestOneInput")
+public func fuzzManifest(_ start: UnsafePointer<UInt8>?, _ count: Int) -> CInt {
+  let bytes = Array(UnsafeBufferPointer(start: start, count: count))
+  checkRoundTrip(of: bytes)
+
+  let checksum = XXH3.hexString(bytes.withUnsafeBytes(XXH3.hash))
+  checkRoundTrip(of: checksumPrefix + Array(checksum.utf8) + bodyPrefix + bytes + fileSuffix)
+  return 0
+}
+
+/// Decodes `bytes`; when that succeeds, checks that the manifest encodes and decodes again.
+private func checkRoundTrip(of bytes: [UInt8]) {
+  guard let manifest = try? ManifestFile.decode(bytes) else { return }
+
+  let encoded: [UInt8]
+  do {
+    encoded = try ManifestFile.encode(manifest)
+  } catch {
+    fatalError("a decoded manifest failed to encode: \(error)")
+  }
+  do {
+    _ = try ManifestFile.decode(encoded)
+  } catch {
+    fatalError("a re-encoded manifest failed to decode: \(error)")
+  }
+}

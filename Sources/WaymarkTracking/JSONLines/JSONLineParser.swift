@@ -1,0 +1,259 @@
+import WaymarkCore
+
+/// Parses one line of JSON into a ``JSONValue`` without Foundation.
+///
+/// `metrics.jsonl` can hold millions of lines, and a decoder per line would dominate the
+/// time readers take. The parser accepts standard JSON (RFC 8259) and returns `nil` for
+/// anything else, including a line cut short by a crash, so a torn line is never misread.
+/// Integers that fit `Int64` become `.int`, larger ones that fit `UInt64` become
+/// `.unsignedInt`, and every other number becomes `.double`.
+struct JSONLineParser {
+  private let bytes: UnsafeRawBufferPointer
+  private var index = 0
+  private var depth = 0
+
+  /// Deepest nesting accepted, so a hostile line cannot exhaust the stack.
+  private static let maxDepth = 64
+
+  private init(bytes: UnsafeRawBufferPointer) {
+    self.bytes = bytes
+  }
+
+  /// Returns the value of `line`, or `nil` when it is not exactly one JSON value.
+  static func parse(_ line: UnsafeRawBufferPointer) -> JSONValue? {
+    var parser = JSONLineParser(bytes: line)
+    guard let value = parser.parseValue() else { return nil }
+    parser.skipWhitespace()
+    // Written as a guard because `nil` in a ternary with a JSONValue would become `.null`.
+    guard parser.index == line.count else { return nil }
+    return value
+  }
+
+  /// Returns the value of `line`, or `nil` when it is not exactly one JSON value.
+  static func parse(_ line: some Collection<UInt8>) -> JSONValue? {
+    if let value = line.withContiguousStorageIfAvailable({ parse(UnsafeRawBufferPointer($0)) }) {
+      return value
+    }
+    return Array(line).withUnsafeBytes { parse($0) }
+  }
+
+  private mutating func skipWhitespace() {
+    while index < bytes.count {
+      switch bytes[index] {
+      case 0x20, 0x09, 0x0A, 0x0D: index += 1
+      default: return
+      }
+    }
+  }
+
+  private mutating func parseValue() -> JSONValue? {
+    skipWhitespace()
+    guard index < bytes.count else { return nil }
+    switch bytes[index] {
+    case UInt8(ascii: "{"): return parseObject()
+    case UInt8(ascii: "["): return parseArray()
+    case UInt8(ascii: "\""): return parseString().map(JSONValue.string)
+    case UInt8(ascii: "t"): return parseKeyword("true", .bool(true))
+    case UInt8(ascii: "f"): return parseKeyword("false", .bool(false))
+    case UInt8(ascii: "n"): return parseKeyword("null", .null)
+    default: return parseNumber()
+    }
+  }
+
+  private mutating func parseKeyword(_ word: StaticString, _ value: JSONValue) -> JSONValue? {
+    let count = word.utf8CodeUnitCount
+    guard index + count <= bytes.count else { return nil }
+    let matches = word.withUTF8Buffer { expected in
+      (0..<count).allSatisfy { bytes[index + $0] == expected[$0] }
+    }
+    guard matches else { return nil }
+    index += count
+    return value
+  }
+
+  private mutating func parseObject() -> JSONValue? {
+    depth += 1
+    defer { depth -= 1 }
+    guard depth <= Self.maxDepth else { return nil }
+    index += 1
+    var members: [String: JSONValue] = [:]
+    skipWhitespace()
+    if index < bytes.count, bytes[index] == UInt8(ascii: "}") {
+      index += 1
+      return .object(members)
+    }
+    while true {
+      skipWhitespace()
+      guard index < bytes.count, bytes[index] == UInt8(ascii: "\""), let key = parseString() else {
+        return nil
+      }
+      skipWhitespace()
+      guard index < bytes.count, bytes[index] == UInt8(ascii: ":") else { return nil }
+      index += 1
+      guard let value = parseValue() else { return nil }
+      members[key] = value
+      skipWhitespace()
+      guard index < bytes.count else { return nil }
+      if bytes[index] == UInt8(ascii: ",") {
+        index += 1
+      } else if bytes[index] == UInt8(ascii: "}") {
+        index += 1
+        return .object(members)
+      } else {
+        return nil
+      }
+    }
+  }
+
+  private mutating func parseArray() -> JSONValue? {
+    depth += 1
+    defer { depth -= 1 }
+    guard depth <= Self.maxDepth else { return nil }
+    index += 1
+    var elements: [JSONValue] = []
+    skipWhitespace()
+    if index < bytes.count, bytes[index] == UInt8(ascii: "]") {
+      index += 1
+      return .array(elements)
+    }
+    while true {
+      guard let value = parseValue() else { return nil }
+      elements.append(value)
+      skipWhitespace()
+      guard index < bytes.count else { return nil }
+      if bytes[index] == UInt8(ascii: ",") {
+        index += 1
+      } else if bytes[index] == UInt8(ascii: "]") {
+        index += 1
+        return .array(elements)
+      } else {
+        return nil
+      }
+    }
+  }
+
+  /// Parses a string literal starting at the opening quote.
+  private mutating func parseString() -> String? {
+    index += 1
+    let start = index
+    // Fast path: no escapes, so the bytes between the quotes are the string.
+    while index < bytes.count {
+      let byte = bytes[index]
+      if byte == UInt8(ascii: "\"") {
+        let text = String(
+          validating: UnsafeRawBufferPointer(rebasing: bytes[start..<index]), as: UTF8.self)
+        index += 1
+        return text
+      }
+      if byte == UInt8(ascii: "\\") || byte < 0x20 { break }
+      index += 1
+    }
+    guard index < bytes.count, bytes[index] == UInt8(ascii: "\\") else { return nil }
+
+    var decoded = Array(bytes[start..<index])
+    while index < bytes.count {
+      let byte = bytes[index]
+      if byte == UInt8(ascii: "\"") {
+        index += 1
+        return String(validating: decoded, as: UTF8.self)
+      }
+      if byte < 0x20 { return nil }
+      guard byte == UInt8(ascii: "\\") else {
+        decoded.append(byte)
+        index += 1
+        continue
+      }
+      index += 1
+      guard index < bytes.count else { return nil }
+      let escape = bytes[index]
+      index += 1
+      switch escape {
+      case UInt8(ascii: "\""), UInt8(ascii: "\\"), UInt8(ascii: "/"): decoded.append(escape)
+      case UInt8(ascii: "b"): decoded.append(0x08)
+      case UInt8(ascii: "f"): decoded.append(0x0C)
+      case UInt8(ascii: "n"): decoded.append(0x0A)
+      case UInt8(ascii: "r"): decoded.append(0x0D)
+      case UInt8(ascii: "t"): decoded.append(0x09)
+      case UInt8(ascii: "u"):
+        guard let scalar = parseUnicodeEscape() else { return nil }
+        decoded.append(contentsOf: String(Character(scalar)).utf8)
+      default:
+        return nil
+      }
+    }
+    return nil
+  }
+
+  /// Parses the hex digits after `\u`, joining a surrogate pair into one scalar.
+  private mutating func parseUnicodeEscape() -> Unicode.Scalar? {
+    guard let high = parseHexQuad() else { return nil }
+    if (0xD800..<0xDC00).contains(high) {
+      guard index + 2 <= bytes.count, bytes[index] == UInt8(ascii: "\\"),
+        bytes[index + 1] == UInt8(ascii: "u")
+      else { return nil }
+      index += 2
+      guard let low = parseHexQuad(), (0xDC00..<0xE000).contains(low) else { return nil }
+      return Unicode.Scalar(0x10000 + ((high - 0xD800) << 10) + (low - 0xDC00))
+    }
+    return Unicode.Scalar(high)
+  }
+
+  private mutating func parseHexQuad() -> UInt32? {
+    guard index + 4 <= bytes.count else { return nil }
+    var value: UInt32 = 0
+    for _ in 0..<4 {
+      let byte = bytes[index]
+      let digit: UInt32
+      switch byte {
+      case UInt8(ascii: "0")...UInt8(ascii: "9"): digit = UInt32(byte - UInt8(ascii: "0"))
+      case UInt8(ascii: "a")...UInt8(ascii: "f"): digit = UInt32(byte - UInt8(ascii: "a") + 10)
+      case UInt8(ascii: "A")...UInt8(ascii: "F"): digit = UInt32(byte - UInt8(ascii: "A") + 10)
+      default: return nil
+      }
+      value = value << 4 | digit
+      index += 1
+    }
+    return value
+  }
+
+  /// Parses a number with the grammar of RFC 8259, section 6.
+  private mutating func parseNumber() -> JSONValue? {
+    let start = index
+    var isInteger = true
+    if index < bytes.count, bytes[index] == UInt8(ascii: "-") { index += 1 }
+    guard index < bytes.count, isDigit(bytes[index]) else { return nil }
+    if bytes[index] == UInt8(ascii: "0") {
+      index += 1
+    } else {
+      while index < bytes.count, isDigit(bytes[index]) { index += 1 }
+    }
+    if index < bytes.count, bytes[index] == UInt8(ascii: ".") {
+      isInteger = false
+      index += 1
+      guard index < bytes.count, isDigit(bytes[index]) else { return nil }
+      while index < bytes.count, isDigit(bytes[index]) { index += 1 }
+    }
+    if index < bytes.count, bytes[index] == UInt8(ascii: "e") || bytes[index] == UInt8(ascii: "E") {
+      isInteger = false
+      index += 1
+      if index < bytes.count, bytes[index] == UInt8(ascii: "+") || bytes[index] == UInt8(ascii: "-")
+      {
+        index += 1
+      }
+      guard index < bytes.count, isDigit(bytes[index]) else { return nil }
+      while index < bytes.count, isDigit(bytes[index]) { index += 1 }
+    }
+    let text = String(
+      decoding: UnsafeRawBufferPointer(rebasing: bytes[start..<index]), as: UTF8.self)
+    if isInteger {
+      if let value = Int64(text) { return .int(value) }
+      if let value = UInt64(text) { return .unsignedInt(value) }
+    }
+    return Double(text).map(JSONValue.double)
+  }
+
+  @inline(__always)
+  private func isDigit(_ byte: UInt8) -> Bool {
+    byte >= UInt8(ascii: "0") && byte <= UInt8(ascii: "9")
+  }
+}

@@ -1,0 +1,40 @@
+import Testing
+import WaymarkCore
+
+@testable import WaymarkTracking
+
+@Suite("JSON line parser")
+struct JSONLineParserTests {
+  private func parse(_ text: String) -> JSONValue? {
+    JSONLineParser.parse(Array(text.utf8))
+  }
+
+  @Test("parses objects, arrays, escapes and numbers")
+  func parsesValues() {
+    let value = parse(
+      #" {"a": [1, -2.5e3, 18446744073709551615, true, null], "b\u00e9\"": "x\ny\ud83d\ude00" } "#)
+    #expect(
+      value == [
+        "a": [1, -2500.0, .unsignedInt(18_446_744_073_709_551_615), true, nil], "bé\"": "x\ny😀",
+      ])
+  }
+
+  @Test(
+    "rejects anything that is not exactly one JSON value",
+    arguments: [
+      "", "{", #"{"a":1"#, #"{"a":}"#, "[1,]", "01", "1.", "-", "tru", #""unterminated"#,
+      #"{"a":1} x"#,
+      "\"raw\ncontrol\"", #""\ud800""#, "NaN", "+1",
+    ])
+  func rejectsInvalid(text: String) {
+    let value = parse(text)
+    // Compared with `.none`, because a bare `nil` could mean JSONValue.null here.
+    #expect(value == .none)
+  }
+
+  @Test("deep nesting is rejected instead of overflowing the stack")
+  func deepNesting() {
+    #expect(parse(String(repeating: "[", count: 10_000)) == .none)
+    #expect(parse(String(repeating: "[", count: 10) + String(repeating: "]", count: 10)) != .none)
+  }
+}
