@@ -293,19 +293,23 @@ struct HostileManifestTests {
     let bytes = ManifestBytes.resigned(replacing: #""shape":[4,2]"#, with: replacement)
     let error = try #require(throws: CheckpointError.self) { try ManifestFile.decode(bytes) }
     #expect(error.code == .invalidManifest)
-    withKnownIssue(
-      "JSONDecoder reports such numbers as invalid JSON at the top level, without a coding path"
-    ) {
-      #expect(error.message.contains("shape"), "message: \(error.message)")
-    }
+    #expect(error.message.contains("shape"), "message: \(error.message)")
   }
 
   @Test("duplicate JSON keys rejected")
   func duplicateJSONKeys() throws {
     let bytes = ManifestBytes.resigned(replacing: #""step":10"#, with: #""step":10,"step":99"#)
-    withKnownIssue("ManifestFile.decode uses JSONDecoder, which keeps one of two duplicate keys") {
-      let error = try #require(throws: CheckpointError.self) { try ManifestFile.decode(bytes) }
-      #expect(error.code == .invalidManifest)
-    }
+    let error = try #require(throws: CheckpointError.self) { try ManifestFile.decode(bytes) }
+    #expect(error.code == .invalidManifest)
+    #expect(error.message.contains("step"), "message: \(error.message)")
+  }
+
+  @Test("duplicate keys in nested objects rejected")
+  func duplicateNestedJSONKeys() throws {
+    let bytes = ManifestBytes.resigned(
+      replacing: #""codec":"raw""#, with: #""codec":"raw","codec":"zstd""#)
+    let error = try #require(throws: CheckpointError.self) { try ManifestFile.decode(bytes) }
+    #expect(error.code == .invalidManifest)
+    #expect(error.message.contains("codec"), "message: \(error.message)")
   }
 }

@@ -27,8 +27,11 @@ enum CompareCommand: Command {
       throw UsageError("compare needs at least two runs; see --help")
     }
     let runsDirectory = arguments.value("runs") ?? "runs"
-    let directories = try arguments.positionals.map { try RunLocation.resolve($0, runsDirectory: runsDirectory) }
-    let comparison = try RunReader.compare(runsAt: directories, maximizing: Set(arguments.allValues("max")))
+    let directories = try arguments.positionals.map {
+      try RunLocation.resolve($0, runsDirectory: runsDirectory)
+    }
+    let comparison = try RunReader.compare(
+      runsAt: directories, maximizing: Set(arguments.allValues("max")))
     if arguments.flag("json") {
       try console.printJSON(comparison)
     } else {

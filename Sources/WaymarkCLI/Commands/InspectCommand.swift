@@ -1,17 +1,19 @@
 import Foundation
 import WaymarkCheckpoint
 import WaymarkCore
+import WaymarkSafetensors
 
 /// `waymark inspect CHECKPOINT`: shows what a checkpoint holds.
 enum InspectCommand: Command {
   static let name = "inspect"
   static let summary = "Show a checkpoint's step, metrics, non-tensor state and tensors"
   static let help = """
-    Usage: waymark inspect CHECKPOINT [--json]
+    Usage: waymark inspect CHECKPOINT|FILE.safetensors [--json]
 
     Prints the step, save time, metrics, non-tensor state and every tensor (dtype, shape,
     raw and stored bytes, chunk count) of a checkpoint directory. Only the manifest is
-    read; run 'waymark verify' to check the data.
+    read; run 'waymark verify' to check the data. For a .safetensors file, prints its
+    metadata and tensors after checking the header strictly.
 
     Options:
       --json    Print the manifest summary as JSON.
@@ -44,12 +46,47 @@ enum InspectCommand: Command {
 
   static func run(_ arguments: ParsedArguments, console: Console) async throws -> ExitStatus {
     let path = try arguments.requirePositionals(["CHECKPOINT"])[0]
+    if path.hasSuffix(".safetensors") {
+      return try inspectSafetensors(at: path, arguments: arguments, console: console)
+    }
     let manifest = try await CheckpointReader().manifest(ofCheckpointAt: path)
     let summary = makeSummary(manifest, path: path)
     if arguments.flag("json") {
       try console.printJSON(summary)
     } else {
       printText(summary, console: console)
+    }
+    return .success
+  }
+
+  private static func inspectSafetensors(
+    at path: String, arguments: ParsedArguments, console: Console
+  ) throws
+    -> ExitStatus
+  {
+    guard FileManager.default.fileExists(atPath: path) else {
+      throw UsageError(
+        "'\(path)' does not exist; pass a checkpoint directory or a .safetensors file")
+    }
+    let summary = try SafetensorsSummary(inspectingFileAt: path)
+    if arguments.flag("json") {
+      try console.printJSON(summary)
+      return .success
+    }
+    console.print("safetensors \(summary.path)")
+    console.print(
+      "size        \(ByteCountText.format(Int64(summary.fileByteCount))) (header \(summary.headerByteCount) bytes)"
+    )
+    for (key, value) in summary.metadata.sorted(by: { $0.key < $1.key }) {
+      console.print(
+        "metadata    \(key) = \(value.count > 120 ? String(value.prefix(117)) + "..." : value)")
+    }
+    console.print("tensors     \(summary.tensors.count)")
+    for tensor in summary.tensors {
+      let shape = "[" + tensor.shape.map(String.init).joined(separator: ", ") + "]"
+      console.print(
+        "  \(tensor.name)  \(tensor.safetensorsDType)  \(shape)  \(ByteCountText.format(Int64(tensor.byteCount)))"
+      )
     }
     return .success
   }

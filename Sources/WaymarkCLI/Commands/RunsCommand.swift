@@ -29,7 +29,8 @@ enum RunsCommand: Command {
     }
     let directory = arguments.positionals.first ?? "runs"
     let list = try RunReader.listRuns(
-      in: directory, experiment: arguments.value("experiment"), bestOf: arguments.value("metric") ?? "val/loss",
+      in: directory, experiment: arguments.value("experiment"),
+      bestOf: arguments.value("metric") ?? "val/loss",
       goal: arguments.flag("max") ? .maximize : .minimize)
     if arguments.flag("json") {
       try console.printJSON(list)

@@ -22,7 +22,8 @@ enum ShowCommand: Command {
 
   static func run(_ arguments: ParsedArguments, console: Console) async throws -> ExitStatus {
     let argument = try arguments.requirePositionals(["RUN"])[0]
-    let directory = try RunLocation.resolve(argument, runsDirectory: arguments.value("runs") ?? "runs")
+    let directory = try RunLocation.resolve(
+      argument, runsDirectory: arguments.value("runs") ?? "runs")
     let details = try RunReader.details(ofRunAt: directory)
     if arguments.flag("json") {
       try console.printJSON(details)

@@ -14,6 +14,8 @@ enum CommandLineTool {
     RunsCommand.self,
     ShowCommand.self,
     CompareCommand.self,
+    ExportCommand.self,
+    ImportCommand.self,
   ]
 
   static let overview = """

@@ -37,7 +37,8 @@ public struct CodecPolicy: Sendable, Hashable {
   /// One-byte dtypes get plain zstd with the same settings. At negative levels zstd normally
   /// stops Huffman-coding literals, and this policy keeps it on. The exponent lane of a float
   /// tensor has few repeats and a skewed histogram, so nearly all its savings come from the
-  /// Huffman stage.
+  /// Huffman stage. Forcing it uses an experimental zstd setting that Waymark trusts only in
+  /// zstd 1.5.x; with another version, lanes are compressed at `max(level, 1)` instead.
   public static func byteLanes(level: Int32 = -1000, minimumSavings: Double = 0.02)
     -> CodecPolicy
   {

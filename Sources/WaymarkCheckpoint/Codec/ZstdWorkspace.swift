@@ -20,6 +20,14 @@ final class ZstdWorkspace: @unchecked Sendable {
 
   private static let idle = Mutex<[ZstdWorkspace]>([])
 
+  /// Whether the loaded zstd numbers its experimental parameters like the 1.5.4 header read
+  /// for this code, where `ZSTD_c_experimentalParam5` (1002) is `ZSTD_c_literalCompressionMode`
+  /// and 1 is `ZSTD_ps_enable`.
+  ///
+  /// NOTE: experimental parameter numbers may change between zstd versions. This trusts every
+  /// 1.5.x release to keep the 1.5.4 numbering; only 1.5.4 has been tested.
+  static let knowsLiteralCompressionMode = (10_500..<10_600).contains(ZSTD_versionNumber())
+
   private var compressionContext: OpaquePointer?
   private var decompressionContext: OpaquePointer?
   private var scratch = UnsafeMutableRawBufferPointer(start: nil, count: 0)
@@ -82,10 +90,13 @@ final class ZstdWorkspace: @unchecked Sendable {
     ZSTD_CCtx_setParameter(context, ZSTD_c_checksumFlag, 1)
     ZSTD_CCtx_setParameter(context, ZSTD_c_contentSizeFlag, 1)
     if forcesLiteralCompression {
-      // NOTE: this is zstd's experimental `ZSTD_c_literalCompressionMode` (value 1002 since
-      // zstd 1.4.5) set to `ZSTD_ps_enable` (1). A library that rejects it returns an error
-      // code and keeps its default, which changes the ratio but never the frame's validity.
-      ZSTD_CCtx_setParameter(context, ZSTD_c_experimentalParam5, 1)
+      if Self.knowsLiteralCompressionMode {
+        ZSTD_CCtx_setParameter(context, ZSTD_c_experimentalParam5, 1)
+      } else {
+        // Without Huffman-coded literals, negative levels save almost nothing on float
+        // exponent bytes, so fall back to the fastest level that keeps them.
+        ZSTD_CCtx_setParameter(context, ZSTD_c_compressionLevel, max(level, 1))
+      }
     }
     let result = ZSTD_compress2(
       context, destination.baseAddress, destination.count, source.baseAddress, source.count)

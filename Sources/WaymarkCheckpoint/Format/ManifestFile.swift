@@ -60,11 +60,19 @@ public enum ManifestFile {
       )
     }
 
+    do {
+      try JSONKeyCheck.check(body)
+    } catch let violation as JSONKeyCheck.Violation {
+      throw CheckpointError(
+        .invalidManifest, "manifest JSON is invalid: \(violation.path) \(violation.reason)")
+    }
+
     let manifest: Manifest
     do {
       manifest = try JSONCoding.decoder().decode(Manifest.self, from: Data(body))
     } catch let error as DecodingError {
-      throw CheckpointError(.invalidManifest, "manifest JSON is invalid: \(describe(error))")
+      let detail = ManifestNumberDiagnosis.firstInvalidInteger(in: body) ?? describe(error)
+      throw CheckpointError(.invalidManifest, "manifest JSON is invalid: \(detail)")
     } catch {
       throw CheckpointError(.invalidManifest, "manifest JSON is invalid: \(error)")
     }
@@ -81,7 +89,11 @@ public enum ManifestFile {
     case .keyNotFound(let key, let context):
       return "missing field '\(key.stringValue)' at \(path(context))"
     case .typeMismatch(_, let context), .valueNotFound(_, let context), .dataCorrupted(let context):
-      return "\(context.debugDescription) at \(path(context))"
+      var text = "\(context.debugDescription) at \(path(context))"
+      if let underlying = context.underlyingError {
+        text += " (\(underlying))"
+      }
+      return text
     @unknown default:
       return "\(error)"
     }

@@ -18,7 +18,7 @@ public actor CheckpointManager {
   public struct Options: Sendable {
     /// Largest raw size of one chunk; default 4 MiB.
     public var chunkByteCount: Int = 4 << 20
-    /// Codec for chunks; default byte-grouped zstd level 1.
+    /// Codec for chunks; default ``CodecPolicy/default``, byte lanes with zstd where it pays.
     public var codec: CodecPolicy = .default
     /// What `save` does while an earlier save is still being written; default `.wait`.
     public var backpressure: Backpressure = .wait
@@ -314,7 +314,8 @@ public actor CheckpointManager {
     guard ticket.id >= nextID - 1024 || requests[ticket.id] != nil else {
       throw CheckpointError(
         .invalidArgument,
-        "the result of the save of step \(ticket.step) is no longer kept; wait for a save within 1,024 saves of requesting it")
+        "the result of the save of step \(ticket.step) is no longer kept; wait for a save within 1,024 saves of requesting it"
+      )
     }
     return try await withCheckedThrowingContinuation { continuation in
       commitWaiters[ticket.id, default: []].append(continuation)

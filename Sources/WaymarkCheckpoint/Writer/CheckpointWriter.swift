@@ -91,7 +91,9 @@ struct CheckpointWriter: Sendable {
         // The rename may not be durable, so the save reports failure. Moving the checkpoint
         // out of sight keeps what readers see consistent with that report, and lets a retry
         // of the same step commit.
-        let trashPath = storeDirectory + "/" + CheckpointLayout.uniqueName(prefix: CheckpointLayout.trashPrefix, step: step)
+        let trashPath =
+          storeDirectory + "/"
+          + CheckpointLayout.uniqueName(prefix: CheckpointLayout.trashPrefix, step: step)
         try? fileSystem.rename(from: finalPath, to: trashPath)
         try? fileSystem.synchronizeDirectory(at: storeDirectory)
         throw error

@@ -200,6 +200,19 @@ enum SaveSuite {
       ])
     }
     report += "### Save\n\n" + save.rendered() + "\n\n"
+    var missing: [String: String] = [:]
+    for record in records {
+      let peers = [
+        ("zstd", record.zstd), ("safetensors", record.safetensors), ("numpy.savez", record.savez),
+      ]
+      for (name, peer) in peers {
+        if let reason = peer.missingReason { missing[name] = reason }
+      }
+    }
+    for (name, reason) in missing.sorted(by: { $0.key < $1.key }) {
+      report += "Missing peer \(name): \(reason).\n"
+    }
+    if !missing.isEmpty { report += "\n" }
     report += "*vs* columns are the peer's time over Waymark's: above 1× Waymark is faster. "
     report += "*fsync share* is the part of the commit time spent in `fsync` after every chunk "
     report += "is written, when the disk flushes what the page cache holds.\n\n"
