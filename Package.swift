@@ -68,9 +68,14 @@ let package = Package(
       dependencies: ["Waymark", "WaymarkDemo"],
       swiftSettings: strictSettings
     ),
+    .target(
+      name: "WaymarkTestSupport",
+      dependencies: ["WaymarkCheckpoint"],
+      swiftSettings: strictSettings
+    ),
     .executableTarget(
       name: "WaymarkCrashHelper",
-      dependencies: ["WaymarkCheckpoint", "WaymarkCore"],
+      dependencies: ["WaymarkCheckpoint", "WaymarkCore", "WaymarkTestSupport"],
       swiftSettings: optimizedSettings
     ),
     .executableTarget(
@@ -86,7 +91,7 @@ let package = Package(
     ),
     .testTarget(
       name: "WaymarkCheckpointTests",
-      dependencies: ["WaymarkCheckpoint", "WaymarkCore"],
+      dependencies: ["WaymarkCheckpoint", "WaymarkCore", "WaymarkTestSupport"],
       swiftSettings: strictSettings
     ),
     .testTarget(
@@ -101,7 +106,7 @@ let package = Package(
     ),
     .testTarget(
       name: "WaymarkTests",
-      dependencies: ["Waymark", "WaymarkDemo"],
+      dependencies: ["Waymark", "WaymarkDemo", "WaymarkTestSupport"],
       swiftSettings: strictSettings
     ),
   ],

@@ -14,45 +14,13 @@
 
 import WaymarkCheckpoint
 import WaymarkCore
+import WaymarkTestSupport
 
 #if canImport(Glibc)
   import Glibc
 #elseif canImport(Darwin)
   import Darwin
 #endif
-
-/// SplitMix64: a small, fast generator whose output depends only on its seed.
-struct SplitMix64 {
-  var state: UInt64
-
-  mutating func next() -> UInt64 {
-    state &+= 0x9E37_79B9_7F4A_7C15
-    var mixed = state
-    mixed = (mixed ^ (mixed >> 30)) &* 0xBF58_476D_1CE4_E5B9
-    mixed = (mixed ^ (mixed >> 27)) &* 0x94D0_49BB_1331_11EB
-    return mixed ^ (mixed >> 31)
-  }
-}
-
-/// The state saved at `step`. The test target contains a copy of this function, and the two
-/// must stay identical.
-func crashTestState(step: Int64, elementCount: Int) throws -> (TrainingState, [String: Double]) {
-  var generator = SplitMix64(state: UInt64(bitPattern: step) &* 0x2545_F491_4F6C_DD1D)
-  var words = [UInt32](repeating: 0, count: elementCount)
-  for index in words.indices {
-    // Small values compress, so chunks differ in stored size as real tensors do.
-    words[index] = UInt32(truncatingIfNeeded: generator.next()) & 0x0000_FFFF
-  }
-  let bias = (0..<16).map { _ in Int64(bitPattern: generator.next()) }
-  let state = TrainingState(
-    tensors: [
-      "weights": try Tensor(words, shape: [elementCount]),
-      "bias": try Tensor(bias, shape: [16]),
-    ],
-    extraState: ["step": .int(step), "rng": .string(String(generator.next(), radix: 16))])
-  let loss = step % 13 == 0 ? Double.nan : 1.0 / Double(1 + step % 17)
-  return (state, ["loss": loss])
-}
 
 /// Writes `line` and a newline to standard output in one `write` call.
 func emit(_ line: String) {

@@ -1,13 +1,5 @@
 import Foundation
-
-/// Creates a fresh temporary directory, runs `body` with its path, and removes it afterwards.
-func withTemporaryDirectory<T>(_ body: (String) async throws -> T) async throws -> T {
-  let path = FileManager.default.temporaryDirectory
-    .appendingPathComponent("waymark-test-\(UUID().uuidString)").path
-  try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
-  defer { try? FileManager.default.removeItem(atPath: path) }
-  return try await body(path)
-}
+@_exported import WaymarkTestSupport
 
 /// Writes a few kilobytes of English-like text whose statistics a small model learns fast.
 func writeSampleCorpus(to path: String, sentenceCount: Int = 400) throws {
@@ -16,7 +8,7 @@ func writeSampleCorpus(to path: String, sentenceCount: Int = 400) throws {
   let objects = [
     "the state", "every tensor", "its manifest", "the data", "a summary", "the metrics",
   ]
-  var generator = SystemRandomNumberGeneratorSeeded(seed: 42)
+  var generator = SplitMix64(state: 42)
   var text = ""
   for _ in 0..<sentenceCount {
     let subject = subjects[Int(generator.next() % UInt64(subjects.count))]
@@ -25,23 +17,6 @@ func writeSampleCorpus(to path: String, sentenceCount: Int = 400) throws {
     text += "\(subject) \(verb) \(object).\n"
   }
   try text.write(toFile: path, atomically: true, encoding: .utf8)
-}
-
-/// A tiny seeded generator (SplitMix64) so the sample corpus is the same in every run.
-struct SystemRandomNumberGeneratorSeeded: RandomNumberGenerator {
-  private var state: UInt64
-
-  init(seed: UInt64) {
-    state = seed
-  }
-
-  mutating func next() -> UInt64 {
-    state &+= 0x9E37_79B9_7F4A_7C15
-    var mixed = state
-    mixed = (mixed ^ (mixed >> 30)) &* 0xBF58_476D_1CE4_E5B9
-    mixed = (mixed ^ (mixed >> 27)) &* 0x94D0_49BB_1331_11EB
-    return mixed ^ (mixed >> 31)
-  }
 }
 
 /// Finds the built `waymark` executable: next to the test bundle, where `swift test` puts

@@ -99,15 +99,7 @@ public actor CheckpointManager {
           .io, "cannot create the checkpoint store '\(directory)'", path: directory,
           underlying: error)
       }
-      let lock = try StoreLock(directory: directory)
-      do {
-        return (lock, try StoreRecovery.removeLeftovers(in: directory, fileSystem: fileSystem))
-      } catch {
-        lock.release()
-        throw CheckpointError(
-          .io, "cannot remove leftovers of an interrupted save in '\(directory)'", path: directory,
-          underlying: error)
-      }
+      return try StoreRecovery.lockAndRecover(directory, fileSystem: fileSystem)
     }
     self.directory = directory
     self.options = options

@@ -64,16 +64,8 @@ extension CheckpointStore {
       return report
     }
 
-    let (lock, leftovers) = try await pool.run { () throws -> (StoreLock, [String]) in
-      let lock = try StoreLock(directory: directory)
-      do {
-        return (lock, try StoreRecovery.removeLeftovers(in: directory, fileSystem: fileSystem))
-      } catch {
-        lock.release()
-        throw CheckpointError(
-          .io, "cannot remove leftovers of an interrupted save in '\(directory)'", path: directory,
-          underlying: error)
-      }
+    let (lock, leftovers) = try await pool.run {
+      try StoreRecovery.lockAndRecover(directory, fileSystem: fileSystem)
     }
     defer { lock.release() }
     if let previous = lock.previousOwner {

@@ -32,6 +32,24 @@ enum StoreRecovery {
     return leftovers.map(\.name)
   }
 
+  /// Takes the store's write lock, then removes leftovers; releases the lock again when the
+  /// cleanup fails. Blocks, so call it on a pool thread.
+  ///
+  /// - Returns: The held lock and the names of the leftovers removed.
+  static func lockAndRecover(_ directory: String, fileSystem: any FileSystem) throws -> (
+    StoreLock, [String]
+  ) {
+    let lock = try StoreLock(directory: directory)
+    do {
+      return (lock, try removeLeftovers(in: directory, fileSystem: fileSystem))
+    } catch {
+      lock.release()
+      throw CheckpointError(
+        .io, "cannot remove leftovers of an interrupted save in '\(directory)'", path: directory,
+        underlying: error)
+    }
+  }
+
   /// Creates `directory` and any missing parents, fsyncing each parent whose entries changed.
   static func createDirectories(_ directory: String, fileSystem: any FileSystem) throws {
     if let status = try? fileSystem.status(at: directory) {
