@@ -33,9 +33,10 @@ let package = Package(
       pkgConfig: "libxxhash",
       providers: [.apt(["libxxhash-dev"]), .brew(["xxhash"])]
     ),
+    .systemLibrary(name: "CSystemShims"),
     .target(
       name: "WaymarkCore",
-      dependencies: ["CXXHash"],
+      dependencies: ["CXXHash", "CSystemShims"],
       swiftSettings: optimizedSettings
     ),
     .target(

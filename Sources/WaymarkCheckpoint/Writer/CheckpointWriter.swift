@@ -192,6 +192,9 @@ struct CheckpointWriter: Sendable {
     try profiler.measure("checkpoint.pwrite", category: "checkpoint") {
       try encoded.stored.withUnsafeBytes { try fileSystem.write($0, to: file, at: offset) }
     }
+    // Writeback starts while later chunks are still encoding, so the final fsync waits for
+    // less.
+    fileSystem.startWriteback(file, offset: offset, byteCount: Int64(encoded.stored.count))
     return ChunkEntry(
       file: fileName, offset: offset, storedByteCount: Int64(encoded.stored.count),
       rawOffset: Int64(job.rawOffset), rawByteCount: Int64(job.rawByteCount), codec: encoded.codec,

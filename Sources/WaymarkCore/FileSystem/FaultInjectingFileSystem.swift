@@ -144,6 +144,12 @@ public final class FaultInjectingFileSystem: FileSystem {
     try base.read(into: buffer, from: file, at: offset)
   }
 
+  /// Passes the hint to the wrapped file system; it is not a counted operation because it
+  /// changes nothing that a fault could break.
+  public func startWriteback(_ file: FileDescriptor, offset: Int64, byteCount: Int64) {
+    base.startWriteback(file, offset: offset, byteCount: byteCount)
+  }
+
   public func synchronize(_ file: FileDescriptor, path: String) throws {
     try count(.synchronize, path)
     try base.synchronize(file, path: path)

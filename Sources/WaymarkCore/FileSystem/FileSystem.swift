@@ -67,6 +67,9 @@ public protocol FileSystem: Sendable {
   func read(into buffer: UnsafeMutableRawBufferPointer, from file: FileDescriptor, at offset: Int64)
     throws -> Int
 
+  /// Hints that the kernel may start writing back a byte range now; see the extension.
+  func startWriteback(_ file: FileDescriptor, offset: Int64, byteCount: Int64)
+
   /// Flushes a file's data and metadata to stable storage (`fsync`).
   func synchronize(_ file: FileDescriptor, path: String) throws
 
@@ -93,6 +96,10 @@ public protocol FileSystem: Sendable {
 }
 
 extension FileSystem {
+  /// Hints that the kernel may start writing back `byteCount` bytes at `offset`, so a later
+  /// `fsync` has less to wait for. Promises no durability; the default does nothing.
+  public func startWriteback(_ file: FileDescriptor, offset: Int64, byteCount: Int64) {}
+
   /// Returns whether `path` exists, without following a final symbolic link.
   public func exists(at path: String) -> Bool {
     (try? status(at: path)) != nil

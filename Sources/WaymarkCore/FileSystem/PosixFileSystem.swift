@@ -1,3 +1,5 @@
+import CSystemShims
+
 #if canImport(Glibc)
   import Glibc
 #elseif canImport(Darwin)
@@ -50,6 +52,12 @@ public struct PosixFileSystem: FileSystem {
       total += count
     }
     return total
+  }
+
+  /// Starts writeback with `sync_file_range(SYNC_FILE_RANGE_WRITE)` on Linux; failures are
+  /// ignored because the later `fsync` reports any real error.
+  public func startWriteback(_ file: FileDescriptor, offset: Int64, byteCount: Int64) {
+    _ = waymark_start_writeback(file.rawValue, offset, byteCount)
   }
 
   public func synchronize(_ file: FileDescriptor, path: String) throws {
