@@ -1,7 +1,7 @@
 import Foundation
 import WaymarkCore
 
-/// Finds which integer field of a manifest holds a number that is not a 64-bit integer, so
+/// Finds which integer field of a manifest contains a number that is not a 64-bit integer, so
 /// the error can name it; `JSONDecoder` reports such numbers without a coding path.
 enum ManifestNumberDiagnosis {
   private static let integerFields: Set<String> = [
@@ -10,7 +10,7 @@ enum ManifestNumberDiagnosis {
     "rawByteCount",
   ]
 
-  /// Returns the path and value of the first integer field that holds a fraction or a number
+  /// Returns the path and value of the first integer field that contains a fraction or a number
   /// out of range, such as `tensors[0].shape[1] is 4.5`.
   static func firstInvalidInteger(in body: ArraySlice<UInt8>) -> String? {
     guard let value = try? JSONCoding.decoder().decode(JSONValue.self, from: Data(body)) else {
