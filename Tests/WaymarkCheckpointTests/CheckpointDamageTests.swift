@@ -134,3 +134,21 @@ struct CheckpointDamageTests {
     }
   }
 }
+
+@Suite("Bool tensors")
+struct BoolTensorTests {
+  @Test("byte other than 0 or 1 rejected")
+  func invalidBoolByte() throws {
+    let error = try #require(throws: CheckpointError.self) {
+      try Tensor(bytes: [0, 1, 2], dtype: .bool, shape: [3])
+    }
+    #expect(error.code == .invalidTensor)
+    #expect(error.message.contains("byte 2 at offset 2"))
+  }
+
+  @Test("zero and one accepted")
+  func validBoolBytes() throws {
+    let tensor = try Tensor([true, false, true], shape: [3])
+    #expect(try tensor.scalars(as: Bool.self) == [true, false, true])
+  }
+}

@@ -32,6 +32,16 @@ public struct Tensor: Sendable {
         "shape \(shape) of \(dtype.rawValue) needs \(expected) bytes but the storage holds \(actual); pass a shape whose product matches the element count"
       )
     }
+    if dtype == .bool {
+      // A Swift `Bool` is undefined for bytes other than 0 and 1, so such bytes never get in.
+      let invalid = storage.withUnsafeBytes { bytes in bytes.firstIndex { $0 > 1 } }
+      if let invalid {
+        throw CheckpointError(
+          .invalidTensor,
+          "bool tensor has byte \(storage.withUnsafeBytes { $0[invalid] }) at offset \(invalid); bool elements are stored as 0 or 1"
+        )
+      }
+    }
     self.dtype = dtype
     self.shape = shape
     self.elementCount = elementCount

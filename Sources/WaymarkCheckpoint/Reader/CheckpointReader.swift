@@ -100,7 +100,14 @@ public struct CheckpointReader: Sendable {
 
       var tensors: [String: Tensor] = [:]
       for (entry, buffer) in zip(manifest.tensors, buffers) {
-        tensors[entry.name] = try Tensor(dtype: entry.dtype, shape: entry.shape, storage: buffer)
+        do {
+          tensors[entry.name] = try Tensor(dtype: entry.dtype, shape: entry.shape, storage: buffer)
+        } catch var error as CheckpointError {
+          error.path = path
+          error.tensor = entry.name
+          error.message = "tensor '\(entry.name)': " + error.message
+          throw error
+        }
       }
       return LoadedCheckpoint(
         path: path, manifest: manifest,
