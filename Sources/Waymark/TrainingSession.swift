@@ -60,7 +60,8 @@ public final class TrainingSession: Sendable {
   /// - Returns: The decision and, when saved, the ticket.
   @discardableResult
   public func saveIfDue(
-    step: Int64, metrics: [String: Double] = [:], state: () throws -> TrainingState
+    step: Int64, metrics: [String: Double] = [:], isolation: isolated (any Actor)? = #isolation,
+    state: () throws -> TrainingState
   ) async throws -> CheckpointManager.ScheduledSave {
     if isStopRequested, lastSavedStep.withLock({ $0 }) != step {
       let ticket = try await save(step: step, state: state(), metrics: metrics)

@@ -43,6 +43,10 @@ enum DemoCommand: Command {
       --json                    Print the summary as JSON instead of text.
       --quiet                   No progress line.
       --help                    Show this help.
+
+    Exit status: 0 when training finished, 130 when Ctrl-C or SIGTERM stopped it after a
+    final checkpoint, 1 when a checkpoint failed or training failed, 2 for a usage error or
+    a missing --data or --resume path.
     """
   static let valueOptions = Set([
     "data", "steps", "size", "seed", "checkpoint-every", "eval-every", "runs", "experiment",
@@ -75,7 +79,10 @@ enum DemoCommand: Command {
     } else {
       printSummary(summary, console: console)
     }
-    return summary.checkpointsFailed == 0 ? .success : .problemsFound
+    guard summary.checkpointsFailed == 0 else { return .problemsFound }
+    // 130 is the shell's status for a process stopped by Ctrl-C, so scripts can tell an
+    // interrupted run from a finished one.
+    return summary.isComplete ? .success : .interrupted
   }
 
   private static func settings(from arguments: ParsedArguments) throws -> DemoRunSettings {
@@ -141,6 +148,10 @@ enum DemoCommand: Command {
     console.print(
       "background write median \(milliseconds(summary.writeMedianSeconds)), max \(milliseconds(summary.writeMaxSeconds)) to a durable commit"
     )
-    console.print("next            waymark verify \(summary.runDirectory)")
+    if summary.isComplete {
+      console.print("next            swift run waymark verify \(summary.runDirectory)")
+    } else {
+      console.print("next            swift run waymark demo --resume \(summary.runDirectory)")
+    }
   }
 }

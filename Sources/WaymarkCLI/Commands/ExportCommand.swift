@@ -26,6 +26,10 @@ enum ExportCommand: Command {
   static func run(_ arguments: ParsedArguments, console: Console) async throws -> ExitStatus {
     let paths = try arguments.requirePositionals(["CHECKPOINT", "OUT.safetensors"])
     let names = arguments.allValues("tensor")
+    if FileManager.default.fileExists(atPath: paths[1]), !arguments.flag("force") {
+      throw UsageError(
+        "'\(paths[1])' already exists; choose another path, or pass --force to replace it")
+    }
     let summary = try await SafetensorsConversion.exportCheckpoint(
       at: paths[0], to: paths[1], tensorNames: names.isEmpty ? nil : names,
       replacingExisting: arguments.flag("force"))

@@ -89,7 +89,8 @@ enum ListCommand: Command {
 
   /// `loss` when any checkpoint records it, else no metric.
   static func defaultMetric(in summaries: [CheckpointSummary]) -> String? {
-    summaries.contains { $0.metrics["loss"] != nil } ? "loss" : nil
+    summaries.contains { $0.metrics["val/loss"] != nil }
+      ? "val/loss" : summaries.contains { $0.metrics["loss"] != nil } ? "loss" : nil
   }
 
   static func formatTime(_ wallTime: Double) -> String {

@@ -18,7 +18,8 @@ enum VerifyCommand: Command {
       --help    Show this help.
 
     Exit status: 0 when everything is intact, 1 when anything is damaged (each damaged
-    checkpoint, tensor and chunk is named), 2 for a usage error or a missing path.
+    checkpoint, tensor and chunk is named) or no checkpoint was found, 2 for a usage error
+    or a missing path.
     """
   static let valueOptions: Set<String> = []
   static let flagOptions: Set<String> = ["json"]
@@ -34,6 +35,12 @@ enum VerifyCommand: Command {
       try console.printJSON(report)
     } else {
       printText(report, console: console)
+    }
+    if report.checkpoints.isEmpty {
+      console.error(
+        "no checkpoints found under \(path); pass a checkpoint, a checkpoint store or a run directory (see 'waymark runs')"
+      )
+      return .problemsFound
     }
     return report.ok ? .success : .problemsFound
   }

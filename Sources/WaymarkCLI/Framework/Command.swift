@@ -6,6 +6,8 @@ enum ExitStatus: Int32 {
   case problemsFound = 1
   /// A usage error or a missing input.
   case usage = 2
+  /// The command was stopped by Ctrl-C or SIGTERM after saving its state.
+  case interrupted = 130
 }
 
 /// One subcommand of `waymark`.

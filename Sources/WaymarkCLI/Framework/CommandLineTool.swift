@@ -1,5 +1,6 @@
 import Foundation
 import WaymarkCheckpoint
+import WaymarkDemo
 import WaymarkTracking
 
 /// The `waymark` command: picks the subcommand, parses its options, maps errors to exit
@@ -53,6 +54,9 @@ enum CommandLineTool {
       console.error("\(error.description)")
       return ExitStatus.usage.rawValue
     } catch let error as CheckpointError where error.code == .notFound {
+      console.error("\(error)")
+      return ExitStatus.usage.rawValue
+    } catch let error as DemoError where error.code == .corpusNotFound {
       console.error("\(error)")
       return ExitStatus.usage.rawValue
     } catch let error as TrackingError where error.code == .notFound {

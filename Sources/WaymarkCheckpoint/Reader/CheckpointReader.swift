@@ -53,10 +53,15 @@ public struct CheckpointReader: Sendable {
     }
     guard directoryStatus.kind == .directory else {
       throw CheckpointError(
-        .notFound, "'\(path)' is not a checkpoint directory (it is a \(directoryStatus.kind))",
+        .notFound,
+        "'\(path)' is a \(directoryStatus.kind == .regular ? "file" : "link or special file"), not a checkpoint directory; pass a step-… directory (see 'waymark ls')",
         path: path)
     }
     let manifestPath = path + "/" + ManifestFile.fileName
+    if !fileSystem.exists(at: manifestPath), let hint = storeHint(for: path, fileSystem: fileSystem)
+    {
+      throw CheckpointError(.notFound, hint, path: path)
+    }
     let bytes: [UInt8]
     do {
       let status = try fileSystem.status(at: manifestPath)
@@ -81,6 +86,25 @@ public struct CheckpointReader: Sendable {
     } catch let error as CheckpointError {
       throw error.located(at: path)
     }
+  }
+
+  /// Explains a directory that is a run or a store rather than a checkpoint; `nil` for any
+  /// other directory, whose missing manifest is damage.
+  static func storeHint(for path: String, fileSystem: any FileSystem) -> String? {
+    if fileSystem.exists(at: path + "/run.json") {
+      return
+        "'\(path)' is a run directory, not a checkpoint; pass one of its checkpoints/step-… directories (see 'waymark ls \(path)')"
+    }
+    let entries = (try? fileSystem.contentsOfDirectory(at: path)) ?? []
+    if entries.isEmpty {
+      return
+        "'\(path)' is an empty directory, not a checkpoint; pass a step-… directory (see 'waymark ls')"
+    }
+    if entries.contains(where: { CheckpointLayout.step(fromDirectoryName: $0.name) != nil }) {
+      return
+        "'\(path)' is a checkpoint store, not a checkpoint; pass one of its step-… directories (see 'waymark ls \(path)')"
+    }
+    return nil
   }
 
   /// Loads every tensor of the checkpoint at `path`, decoding chunks in parallel and

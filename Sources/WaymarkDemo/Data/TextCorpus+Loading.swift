@@ -13,8 +13,9 @@ extension TextCorpus {
   /// Loads the text of a file, or of every `.swift` and `.md` file under a folder.
   ///
   /// A folder is searched recursively. Entries whose names start with `.` (such as `.build`
-  /// and `.git`) are skipped, and so are symbolic links below the folder, so a link cycle
-  /// cannot make the search loop. The files are read in ascending order of their paths'
+  /// and `.git`) are skipped, and so are Waymark run directories (folders with a `run.json`,
+  /// whose code snapshots repeat the sources) and symbolic links below the folder, so a link
+  /// cycle cannot make the search loop. The files are read in ascending order of their paths'
   /// UTF-8 bytes and concatenated, so the same tree always gives the same text. A file passed
   /// directly is read whatever its extension. A symbolic link passed as `path` is resolved.
   ///
@@ -140,7 +141,11 @@ extension TextCorpus {
         let child = folder == "/" ? "/" + entry.name : folder + "/" + entry.name
         switch entry.kind {
         case .directory:
-          pendingFolders.append(child)
+          // A Waymark run directory holds a code snapshot of the same sources; reading it
+          // would make the corpus grow with every run.
+          if !fileSystem.exists(at: child + "/run.json") {
+            pendingFolders.append(child)
+          }
         case .regular:
           if let dot = entry.name.lastIndex(of: "."),
             searchedFileExtensions.contains(String(entry.name[entry.name.index(after: dot)...]))

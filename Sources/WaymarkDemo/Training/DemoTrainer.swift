@@ -40,6 +40,9 @@ public enum DemoTrainer {
     if options.resume != nil, let steps = options.stepsOverride {
       settings.steps = steps
     }
+    if let directory = options.resume {
+      try await checkResumable(directory, steps: settings.steps)
+    }
     try settings.validate()
     if options.resume == nil {
       // Reading the corpus before the run starts turns a wrong --data path into an error
@@ -63,13 +66,26 @@ public enum DemoTrainer {
     }
   }
 
+  /// Throws when the run's newest checkpoint already reached `steps`, so resuming would
+  /// train nothing.
+  static func checkResumable(_ directory: String, steps: Int64) async throws {
+    let store = CheckpointStore(directory: directory + "/checkpoints")
+    guard let newest = try? await store.committedCheckpoints().last, newest.step >= steps else {
+      return
+    }
+    throw DemoError(
+      .invalidConfiguration,
+      "run '\(directory)' already has a checkpoint at step \(newest.step) of \(steps); pass --steps with more than \(newest.step) steps to train further",
+      path: directory)
+  }
+
   /// Reads the settings a run was started with from its `run.json`.
   static func storedSettings(ofRun directory: String) throws -> DemoRunSettings {
     let path = directory + "/run.json"
     guard let data = FileManager.default.contents(atPath: path) else {
       throw DemoError(
-        .invalidConfiguration,
-        "cannot read '\(path)'; pass the directory of a run that waymark demo started",
+        .corpusNotFound,
+        "'\(directory)' is not a run directory (no readable run.json); pass the directory of a run that waymark demo started, as listed by 'waymark runs'",
         path: directory)
     }
     do {
@@ -89,6 +105,7 @@ public enum DemoTrainer {
     let corpus = try TextCorpus(contentsOf: settings.dataPath)
     let model = try CharLanguageModel(corpus: corpus, configuration: settings.model)
     if let restored = session.restored {
+      try checkCorpus(corpus, matches: restored, dataPath: settings.dataPath)
       try model.restore(from: restored.state)
     }
 
@@ -143,6 +160,21 @@ public enum DemoTrainer {
     return makeSummary(
       loop: loop, model: model, session: session, settings: settings, statistics: statistics,
       finalValidation: finalValidation, trainingSeconds: seconds(since: startNanoseconds))
+  }
+
+  /// Throws when the text differs from the text the checkpoint was trained on, because the
+  /// resumed run could then never match an uninterrupted one.
+  private static func checkCorpus(
+    _ corpus: TextCorpus, matches restored: LoadedCheckpoint, dataPath: String
+  ) throws {
+    guard let saved = restored.state.extraState["corpus"]?["xxh3"]?.stringValue else { return }
+    let current = XXH3.hexString(corpus.contentHash)
+    guard saved == current else {
+      throw DemoError(
+        .incompatibleState,
+        "the text under '\(dataPath)' changed since step \(restored.step) was saved (XXH3 \(current), was \(saved)); restore the original text to resume exactly, or start a new run",
+        path: dataPath)
+    }
   }
 
   private static func snapshot(
