@@ -33,7 +33,7 @@ public final class TrainingSession: Sendable {
   }
 
   /// Whether Ctrl-C, SIGTERM or ``requestStop()`` asked the loop to stop. The next
-  /// ``saveIfDue(step:metrics:state:)`` then saves whatever the policy says, so the loop can
+  /// ``saveIfDue(step:metrics:state:)`` then saves whatever the policy decides, so the loop can
   /// break right after it.
   public var isStopRequested: Bool {
     stopRequest.load(ordering: .relaxed)
@@ -51,7 +51,7 @@ public final class TrainingSession: Sendable {
     try run.log(values, step: Int(step), epoch: epoch)
   }
 
-  /// Saves when the save policy says a save is due, or when a stop was requested and this
+  /// Saves when the save policy finds a save due, or when a stop was requested and this
   /// step is not saved yet.
   ///
   /// `state` is evaluated only when a save happens. The call returns once the state is
@@ -79,7 +79,7 @@ public final class TrainingSession: Sendable {
     return scheduled
   }
 
-  /// Saves now, whatever the policy says.
+  /// Saves now, whatever the policy decides.
   @discardableResult
   public func save(step: Int64, state: TrainingState, metrics: [String: Double] = [:]) async throws
     -> CheckpointManager.SaveTicket

@@ -257,7 +257,7 @@ public actor CheckpointManager {
   }
 
   /// Keeps the results of the newest 1,024 saves, so a run of millions of saves does not grow
-  /// memory. Failures nobody waited for stay in `unobservedFailures` until reported.
+  /// memory. Failures that no caller waited for stay in `unobservedFailures` until reported.
   private func pruneResults() {
     let keptCount = 1024
     guard results.count > keptCount * 2 else { return }

@@ -141,7 +141,7 @@ extension TextCorpus {
         let child = folder == "/" ? "/" + entry.name : folder + "/" + entry.name
         switch entry.kind {
         case .directory:
-          // A Waymark run directory holds a code snapshot of the same sources; reading it
+          // A Waymark run directory contains a code snapshot of the same sources; reading it
           // would make the corpus grow with every run.
           if !fileSystem.exists(at: child + "/run.json") {
             pendingFolders.append(child)
