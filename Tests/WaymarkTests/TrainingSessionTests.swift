@@ -99,4 +99,27 @@ struct TrainingSessionTests {
       #expect(try Self.onlyRun(in: runs).status == .completed)
     }
   }
+
+  @Test("resume keeps values logged at the checkpoint step")
+  func resumeKeepsCheckpointStepMetrics() async throws {
+    try await withTemporaryDirectory { runs in
+      try await withTrainingSession(options: Self.options(runs: runs)) { session in
+        for step in Int64(1)...4 {
+          try session.log(step: step, ["train/loss": Double(step)])
+          try await session.saveIfDue(step: step) { try Self.state(step: step) }
+        }
+      }
+      let directory = try Self.onlyRun(in: runs).directory
+
+      var options = Self.options(runs: runs)
+      options.resume = directory
+      try await withTrainingSession(options: options) { session in
+        #expect(session.startStep == 4)
+        try session.log(step: session.startStep + 1, ["train/loss": 5])
+      }
+      let summary = try #require(try RunReader.details(ofRunAt: directory).metrics["train/loss"])
+      #expect(summary.count == 5)
+      #expect(summary.last == 5)
+    }
+  }
 }
