@@ -19,6 +19,9 @@ enum CommandLineTool {
     ImportCommand.self,
   ]
 
+  /// Version of the command and the library it is built from.
+  static let version = "0.1.0"
+
   static let overview = """
     waymark: checkpoints and experiment tracking for training runs written in Swift
 
@@ -27,12 +30,16 @@ enum CommandLineTool {
     Commands:
     \(commands.map { "  " + $0.name.padding(toLength: 10, withPad: " ", startingAt: 0) + $0.summary }.joined(separator: "\n"))
 
-    Run 'waymark <command> --help' for a command's options.
+    Run 'waymark <command> --help' for a command's options, 'waymark --version' for the version.
     Exit status: 0 success, 1 a check found problems or the command failed, 2 usage error or missing input.
     """
 
   static func main(_ arguments: [String]) async -> Int32 {
     let console = Console()
+    if arguments.first == "--version" {
+      console.print("waymark \(version) (checkpoint format \(Manifest.currentFormatVersion))")
+      return ExitStatus.success.rawValue
+    }
     guard let name = arguments.first, name != "--help", name != "-h", name != "help" else {
       console.print(overview)
       return arguments.isEmpty ? ExitStatus.usage.rawValue : ExitStatus.success.rawValue
