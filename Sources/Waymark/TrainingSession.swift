@@ -28,7 +28,7 @@ public final class TrainingSession: Sendable {
   }
 
   /// The number of steps already done: the restored checkpoint's step, or 0. A checkpoint of
-  /// step N holds the state after N steps, so log and save the next step as N + 1.
+  /// step N contains the state after N steps, so log and save the next step as N + 1.
   public var startStep: Int64 {
     restored?.step ?? 0
   }

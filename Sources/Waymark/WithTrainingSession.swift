@@ -75,7 +75,7 @@ extension TrainingSession {
         directory: directory + "/checkpoints", fileSystem: options.checkpointOptions.fileSystem,
         pool: options.checkpointOptions.pool)
       (restored, skipped) = try await store.loadNewestValid()
-      // A checkpoint of step N holds the state after N steps, and values logged at step N
+      // A checkpoint of step N contains the state after N steps, and values logged at step N
       // came from that state, so the resumed run repeats steps from N + 1 on.
       run = try await Run.resume(
         at: directory, fromStep: restored.map { Int($0.step) + 1 }, options: runOptions)

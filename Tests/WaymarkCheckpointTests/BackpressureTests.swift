@@ -13,8 +13,8 @@ import WaymarkCore
 
 /// A file system that blocks every save at the creation of its temporary directory until
 /// ``open()``, so a test controls how long a save stays in flight.
-final class GatedFileSystem: FileSystem {
-  private let base = PosixFileSystem()
+final class GatedFileSystem: ForwardingFileSystem {
+  let base: any FileSystem = PosixFileSystem()
   private let isOpen = Atomic<Bool>(false)
   private let arrivals = Atomic<Int>(0)
 
@@ -46,32 +46,6 @@ final class GatedFileSystem: FileSystem {
     try base.createDirectory(at: path)
   }
 
-  func createFile(at path: String) throws -> FileDescriptor { try base.createFile(at: path) }
-  func openForReading(at path: String) throws -> FileDescriptor {
-    try base.openForReading(at: path)
-  }
-  func write(_ bytes: UnsafeRawBufferPointer, to file: FileDescriptor, at offset: Int64) throws {
-    try base.write(bytes, to: file, at: offset)
-  }
-  func read(into buffer: UnsafeMutableRawBufferPointer, from file: FileDescriptor, at offset: Int64)
-    throws -> Int
-  {
-    try base.read(into: buffer, from: file, at: offset)
-  }
-  func synchronize(_ file: FileDescriptor, path: String) throws {
-    try base.synchronize(file, path: path)
-  }
-  func close(_ file: FileDescriptor, path: String) throws { try base.close(file, path: path) }
-  func synchronizeDirectory(at path: String) throws { try base.synchronizeDirectory(at: path) }
-  func rename(from source: String, to destination: String) throws {
-    try base.rename(from: source, to: destination)
-  }
-  func removeFile(at path: String) throws { try base.removeFile(at: path) }
-  func removeDirectory(at path: String) throws { try base.removeDirectory(at: path) }
-  func contentsOfDirectory(at path: String) throws -> [DirectoryEntry] {
-    try base.contentsOfDirectory(at: path)
-  }
-  func status(at path: String) throws -> FileStatus { try base.status(at: path) }
 }
 
 @Suite("Backpressure")

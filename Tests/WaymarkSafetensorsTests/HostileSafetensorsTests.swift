@@ -390,37 +390,11 @@ struct HostileSafetensorsTests {
 
 /// A file system that reports every path as a regular file of `byteCount` bytes, to reach
 /// the open behind the status check, or to act as if a file shrank after it.
-private struct RegularFileStatusFileSystem: FileSystem {
-  let base = PosixFileSystem()
+private struct RegularFileStatusFileSystem: ForwardingFileSystem {
+  let base: any FileSystem = PosixFileSystem()
   var byteCount: Int64 = 64
 
   func status(at path: String) throws -> FileStatus {
     FileStatus(kind: .regular, byteCount: byteCount)
-  }
-  func createDirectory(at path: String) throws { try base.createDirectory(at: path) }
-  func createFile(at path: String) throws -> FileDescriptor { try base.createFile(at: path) }
-  func openForReading(at path: String) throws -> FileDescriptor {
-    try base.openForReading(at: path)
-  }
-  func write(_ bytes: UnsafeRawBufferPointer, to file: FileDescriptor, at offset: Int64) throws {
-    try base.write(bytes, to: file, at: offset)
-  }
-  func read(into buffer: UnsafeMutableRawBufferPointer, from file: FileDescriptor, at offset: Int64)
-    throws -> Int
-  {
-    try base.read(into: buffer, from: file, at: offset)
-  }
-  func synchronize(_ file: FileDescriptor, path: String) throws {
-    try base.synchronize(file, path: path)
-  }
-  func close(_ file: FileDescriptor, path: String) throws { try base.close(file, path: path) }
-  func synchronizeDirectory(at path: String) throws { try base.synchronizeDirectory(at: path) }
-  func rename(from source: String, to destination: String) throws {
-    try base.rename(from: source, to: destination)
-  }
-  func removeFile(at path: String) throws { try base.removeFile(at: path) }
-  func removeDirectory(at path: String) throws { try base.removeDirectory(at: path) }
-  func contentsOfDirectory(at path: String) throws -> [DirectoryEntry] {
-    try base.contentsOfDirectory(at: path)
   }
 }

@@ -22,40 +22,16 @@ private func writeFiles(_ files: [String: String], under root: String) throws {
 }
 
 /// The real file system, except that opening `failingPath` for reading fails with `EACCES`.
-private struct FileSystemFailingToOpen: FileSystem {
+private struct FileSystemFailingToOpen: ForwardingFileSystem {
   let failingPath: String
-  let base = PosixFileSystem()
+  let base: any FileSystem = PosixFileSystem()
 
-  func createDirectory(at path: String) throws { try base.createDirectory(at: path) }
-  func createFile(at path: String) throws -> FileDescriptor { try base.createFile(at: path) }
   func openForReading(at path: String) throws -> FileDescriptor {
     if path == failingPath {
       throw FileSystemError(operation: "open", path: path, errno: EACCES)
     }
     return try base.openForReading(at: path)
   }
-  func write(_ bytes: UnsafeRawBufferPointer, to file: FileDescriptor, at offset: Int64) throws {
-    try base.write(bytes, to: file, at: offset)
-  }
-  func read(into buffer: UnsafeMutableRawBufferPointer, from file: FileDescriptor, at offset: Int64)
-    throws -> Int
-  {
-    try base.read(into: buffer, from: file, at: offset)
-  }
-  func synchronize(_ file: FileDescriptor, path: String) throws {
-    try base.synchronize(file, path: path)
-  }
-  func close(_ file: FileDescriptor, path: String) throws { try base.close(file, path: path) }
-  func synchronizeDirectory(at path: String) throws { try base.synchronizeDirectory(at: path) }
-  func rename(from source: String, to destination: String) throws {
-    try base.rename(from: source, to: destination)
-  }
-  func removeFile(at path: String) throws { try base.removeFile(at: path) }
-  func removeDirectory(at path: String) throws { try base.removeDirectory(at: path) }
-  func contentsOfDirectory(at path: String) throws -> [DirectoryEntry] {
-    try base.contentsOfDirectory(at: path)
-  }
-  func status(at path: String) throws -> FileStatus { try base.status(at: path) }
 }
 
 @Suite("TextCorpus")

@@ -22,7 +22,7 @@ public struct CheckpointError: Error, Sendable, CustomStringConvertible {
     public static let unsupportedVersion = Code("unsupportedVersion")
     /// A chunk's stored bytes do not match their checksum.
     public static let checksumMismatch = Code("checksumMismatch")
-    /// A chunk is shorter than the manifest says, or lies outside its file.
+    /// A chunk is shorter than the manifest declares, or lies outside its file.
     public static let truncatedChunk = Code("truncatedChunk")
     /// A chunk's bytes fail to decompress to the declared length.
     public static let invalidChunk = Code("invalidChunk")

@@ -1,6 +1,6 @@
 public import WaymarkCore
 
-/// The description of one checkpoint: what it holds and where every chunk lies.
+/// The description of one checkpoint: what it contains and where every chunk lies.
 ///
 /// `docs/FORMAT.md` specifies the JSON form. Field names here are the JSON keys.
 public struct Manifest: Codable, Sendable, Equatable {

@@ -20,9 +20,9 @@ public actor CheckpointManager {
     public var chunkByteCount: Int = 4 << 20
     /// Codec for chunks; default ``CodecPolicy/default``, byte lanes with zstd where it pays.
     public var codec: CodecPolicy = .default
-    /// What `save` does while an earlier save is still being written; default `.wait`.
+    /// Behaviour of `save` while an earlier save is still being written; default `.wait`.
     public var backpressure: Backpressure = .wait
-    /// Which checkpoints to keep after each commit; default keep all.
+    /// Rules for the checkpoints kept after each commit; default keep all.
     public var retention: RetentionPolicy = .keepAll
     /// When ``saveIfDue(step:state:metrics:)`` saves; default no rule, for loops that call
     /// `save` themselves.
@@ -45,7 +45,7 @@ public actor CheckpointManager {
     public let step: Int64
     /// Seconds `save` held the caller, including any backpressure wait.
     public let stallSeconds: Double
-    /// Why the save was skipped, or `nil` when it was accepted.
+    /// Reason the save was skipped, or `nil` when it was accepted.
     public let skipReason: String?
 
     /// Whether the save was accepted and will be written.

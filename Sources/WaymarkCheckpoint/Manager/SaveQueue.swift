@@ -1,4 +1,4 @@
-/// What the manager does when a save is requested while earlier saves are still being
+/// Behaviour of the manager when a save is requested while earlier saves are still being
 /// written.
 public enum Backpressure: Sendable, Hashable {
   /// Wait until the previous save is written, then start this one. The wait counts as stall.

@@ -2,7 +2,7 @@ import Foundation
 import Synchronization
 import WaymarkCore
 
-/// What one save writes: the captured state and the facts recorded with it.
+/// The content of one save: the captured state and the facts recorded with it.
 struct CheckpointWriteRequest: Sendable {
   var step: Int64
   var state: TrainingState

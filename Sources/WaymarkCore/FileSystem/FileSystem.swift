@@ -13,7 +13,7 @@ public struct FileDescriptor: Sendable, Hashable {
   }
 }
 
-/// What a directory entry or a path refers to.
+/// Kind of object a directory entry or a path refers to.
 public enum FileKind: Sendable, Hashable {
   case regular
   case directory

@@ -17,7 +17,7 @@ public enum DemoTrainer {
     public var resume: String?
     /// Total steps of a resumed run, when it should differ from the stored settings.
     public var stepsOverride: Int64?
-    /// Which checkpoints to keep.
+    /// Retention rules for the run's checkpoints.
     public var retention = RetentionPolicy.keepAll
     /// Logger for the run and the checkpoint manager.
     public var logger = Logger.silent
