@@ -90,12 +90,25 @@ enum ByteGrouping {
     _ source: UnsafeRawPointer, _ count: Int, _ lane0: UnsafeMutableRawPointer,
     _ lane1: UnsafeMutableRawPointer
   ) {
+    // Blocks of 16 elements go through vector registers; the rest one element at a time.
+    let blockEnd = count / 16 * 16
+    var index = 0
+    while index < blockEnd {
+      let values = source.loadUnaligned(fromByteOffset: index &* 2, as: SIMD16<UInt16>.self)
+      lane0.storeBytes(
+        of: SIMD16<UInt8>(truncatingIfNeeded: values), toByteOffset: index, as: SIMD16<UInt8>.self)
+      lane1.storeBytes(
+        of: SIMD16<UInt8>(truncatingIfNeeded: values &>> 8), toByteOffset: index,
+        as: SIMD16<UInt8>.self)
+      index &+= 16
+    }
     let low = lane0.bindMemory(to: UInt8.self, capacity: count)
     let high = lane1.bindMemory(to: UInt8.self, capacity: count)
-    for index in 0..<count {
+    while index < count {
       let value = source.loadUnaligned(fromByteOffset: index &* 2, as: UInt16.self)
       low[index] = UInt8(truncatingIfNeeded: value)
       high[index] = UInt8(truncatingIfNeeded: value &>> 8)
+      index &+= 1
     }
   }
 
@@ -103,11 +116,23 @@ enum ByteGrouping {
     _ lane0: UnsafeRawPointer, _ lane1: UnsafeRawPointer, _ count: Int,
     _ destination: UnsafeMutableRawPointer
   ) {
-    for index in 0..<count {
+    let blockEnd = count / 16 * 16
+    var index = 0
+    while index < blockEnd {
+      let low = SIMD16<UInt16>(
+        truncatingIfNeeded: lane0.loadUnaligned(fromByteOffset: index, as: SIMD16<UInt8>.self))
+      let high = SIMD16<UInt16>(
+        truncatingIfNeeded: lane1.loadUnaligned(fromByteOffset: index, as: SIMD16<UInt8>.self))
+      destination.storeBytes(
+        of: low | high &<< 8, toByteOffset: index &* 2, as: SIMD16<UInt16>.self)
+      index &+= 16
+    }
+    while index < count {
       let value =
         UInt16(lane0.load(fromByteOffset: index, as: UInt8.self))
         | UInt16(lane1.load(fromByteOffset: index, as: UInt8.self)) &<< 8
       destination.storeBytes(of: value, toByteOffset: index &* 2, as: UInt16.self)
+      index &+= 1
     }
   }
 
@@ -116,16 +141,34 @@ enum ByteGrouping {
     _ lane1: UnsafeMutableRawPointer, _ lane2: UnsafeMutableRawPointer,
     _ lane3: UnsafeMutableRawPointer
   ) {
+    let blockEnd = count / 16 * 16
+    var index = 0
+    while index < blockEnd {
+      let values = source.loadUnaligned(fromByteOffset: index &* 4, as: SIMD16<UInt32>.self)
+      lane0.storeBytes(
+        of: SIMD16<UInt8>(truncatingIfNeeded: values), toByteOffset: index, as: SIMD16<UInt8>.self)
+      lane1.storeBytes(
+        of: SIMD16<UInt8>(truncatingIfNeeded: values &>> 8), toByteOffset: index,
+        as: SIMD16<UInt8>.self)
+      lane2.storeBytes(
+        of: SIMD16<UInt8>(truncatingIfNeeded: values &>> 16), toByteOffset: index,
+        as: SIMD16<UInt8>.self)
+      lane3.storeBytes(
+        of: SIMD16<UInt8>(truncatingIfNeeded: values &>> 24), toByteOffset: index,
+        as: SIMD16<UInt8>.self)
+      index &+= 16
+    }
     let out0 = lane0.bindMemory(to: UInt8.self, capacity: count)
     let out1 = lane1.bindMemory(to: UInt8.self, capacity: count)
     let out2 = lane2.bindMemory(to: UInt8.self, capacity: count)
     let out3 = lane3.bindMemory(to: UInt8.self, capacity: count)
-    for index in 0..<count {
+    while index < count {
       let value = source.loadUnaligned(fromByteOffset: index &* 4, as: UInt32.self)
       out0[index] = UInt8(truncatingIfNeeded: value)
       out1[index] = UInt8(truncatingIfNeeded: value &>> 8)
       out2[index] = UInt8(truncatingIfNeeded: value &>> 16)
       out3[index] = UInt8(truncatingIfNeeded: value &>> 24)
+      index &+= 1
     }
   }
 
@@ -133,13 +176,30 @@ enum ByteGrouping {
     _ lane0: UnsafeRawPointer, _ lane1: UnsafeRawPointer, _ lane2: UnsafeRawPointer,
     _ lane3: UnsafeRawPointer, _ count: Int, _ destination: UnsafeMutableRawPointer
   ) {
-    for index in 0..<count {
+    let blockEnd = count / 16 * 16
+    var index = 0
+    while index < blockEnd {
+      let byte0 = SIMD16<UInt32>(
+        truncatingIfNeeded: lane0.loadUnaligned(fromByteOffset: index, as: SIMD16<UInt8>.self))
+      let byte1 = SIMD16<UInt32>(
+        truncatingIfNeeded: lane1.loadUnaligned(fromByteOffset: index, as: SIMD16<UInt8>.self))
+      let byte2 = SIMD16<UInt32>(
+        truncatingIfNeeded: lane2.loadUnaligned(fromByteOffset: index, as: SIMD16<UInt8>.self))
+      let byte3 = SIMD16<UInt32>(
+        truncatingIfNeeded: lane3.loadUnaligned(fromByteOffset: index, as: SIMD16<UInt8>.self))
+      destination.storeBytes(
+        of: byte0 | byte1 &<< 8 | byte2 &<< 16 | byte3 &<< 24, toByteOffset: index &* 4,
+        as: SIMD16<UInt32>.self)
+      index &+= 16
+    }
+    while index < count {
       let value =
         UInt32(lane0.load(fromByteOffset: index, as: UInt8.self))
         | UInt32(lane1.load(fromByteOffset: index, as: UInt8.self)) &<< 8
         | UInt32(lane2.load(fromByteOffset: index, as: UInt8.self)) &<< 16
         | UInt32(lane3.load(fromByteOffset: index, as: UInt8.self)) &<< 24
       destination.storeBytes(of: value, toByteOffset: index &* 4, as: UInt32.self)
+      index &+= 1
     }
   }
 

@@ -112,8 +112,19 @@ enum ByteLanes {
     }
   }
 
+  /// Lanes of small chunks measuring at least this many bits per byte are stored raw without a
+  /// zstd attempt.
+  ///
+  /// Random mantissa bytes measure 7.9 to 8.0 bits. The threshold leaves room for data whose
+  /// byte histogram is flat but which repeats, which zstd could still shrink: only lanes with
+  /// nearly uniform histograms are skipped. Large chunks decide from a zstd sample instead,
+  /// whose cost is small against the chunk. The estimate reads at most the first 1,024 bytes
+  /// of a lane.
+  static let maximumEntropyWorthTrying = 7.9
+
   /// Encodes a chunk of at most ``sampleElementCount`` elements, where the sample would be
-  /// the whole lane: each lane is compressed once and kept raw when that does not pay.
+  /// the whole lane: each lane is compressed once and kept raw when that does not pay. Lanes
+  /// whose bytes look random skip the attempt.
   private static func encodeWhole(
     _ raw: UnsafeRawBufferPointer, width: Int, level: Int32, minimumSavings: Double,
     workspace: ZstdWorkspace
@@ -135,10 +146,17 @@ enum ByteLanes {
         var compressedAny = false
         for (lane, laneStart) in lanes.enumerated() {
           let laneBytes = UnsafeRawBufferPointer(start: laneStart, count: elementCount)
-          let length = try workspace.compress(
-            laneBytes, into: UnsafeMutableRawBufferPointer(start: base + cursor, count: frameBound),
-            level: level, forcesLiteralCompression: true)
-          if Double(length) <= Double(elementCount) * (1 - minimumSavings) {
+          let looksRandom =
+            ByteEntropy.bitsPerByte(UnsafeRawBufferPointer(rebasing: laneBytes.prefix(1024)))
+            >= maximumEntropyWorthTrying
+          let length =
+            looksRandom
+            ? nil
+            : try workspace.compress(
+              laneBytes,
+              into: UnsafeMutableRawBufferPointer(start: base + cursor, count: frameBound),
+              level: level, forcesLiteralCompression: true)
+          if let length, Double(length) <= Double(elementCount) * (1 - minimumSavings) {
             writeEntry((lane, zstdKind, length), to: base + lane * entryByteCount)
             cursor += length
             compressedAny = true

@@ -23,7 +23,7 @@ public enum ManifestFile {
 
   /// Encodes `manifest` into the bytes of `manifest.json`.
   public static func encode(_ manifest: Manifest) throws -> [UInt8] {
-    let body = Array(try JSONCoding.encoder().encode(manifest))
+    let body = ManifestJSON.encode(manifest)
     let checksum = XXH3.hexString(body.withUnsafeBytes(XXH3.hash))
     return prefix + Array(checksum.utf8) + middle + body + suffix
   }
@@ -60,6 +60,11 @@ public enum ManifestFile {
       )
     }
 
+    if let manifest = body.withUnsafeBytes(ManifestJSON.decode) {
+      try ManifestValidation.validate(manifest)
+      return manifest
+    }
+    // The fast reader declined the text; the slow one explains what is wrong with it.
     do {
       try JSONKeyCheck.check(body)
     } catch let violation as JSONKeyCheck.Violation {

@@ -192,46 +192,25 @@ public struct CheckpointReader: Sendable {
     }
   }
 
-  /// Decodes every chunk into its tensor's buffer, at most one job per pool thread at a time.
+  /// Decodes every chunk into its tensor's buffer, at most one batch per pool thread at a time.
   private func decodeAllChunks(
     of manifest: Manifest, into buffers: [TensorBuffer], files: [String: OpenDataFile],
     checkpointPath: String
   ) async throws {
-    var jobs: [(tensor: Int, chunk: Int)] = []
-    for (tensorIndex, tensor) in manifest.tensors.enumerated() {
-      for chunkIndex in tensor.chunks.indices {
-        jobs.append((tensorIndex, chunkIndex))
-      }
-    }
+    let batches = ReadBatch.plan(for: manifest, maxStoredByteCount: ReadBatch.maxStoredByteCount)
     let profiler = self.profiler
     try await withThrowingTaskGroup(of: Void.self) { group in
       var next = 0
       func submitNext() {
-        guard next < jobs.count else { return }
-        let job = jobs[next]
+        guard next < batches.count else { return }
+        let batch = batches[next]
         next += 1
-        let tensor = manifest.tensors[job.tensor]
-        let chunk = tensor.chunks[job.chunk]
-        let buffer = buffers[job.tensor]
         group.addTask { [pool] in
           try Task.checkCancellation()
           try await pool.run {
             try profiler.measure("checkpoint.decode", category: "checkpoint") {
-              guard let file = files[chunk.file] else {
-                throw CheckpointError(
-                  .invalidManifest, "chunk names unknown data file '\(chunk.file)'")
-              }
-              let destination = buffer.slice(
-                offset: Int(chunk.rawOffset), count: Int(chunk.rawByteCount))
-              do {
-                try ChunkReading.readAndDecode(chunk, from: file, into: destination)
-              } catch var error as CheckpointError {
-                error.path = checkpointPath
-                error.tensor = tensor.name
-                error.chunk = job.chunk
-                error.message = "tensor '\(tensor.name)' chunk \(job.chunk): " + error.message
-                throw error
-              }
+              try Self.decode(
+                batch, of: manifest, into: buffers, files: files, checkpointPath: checkpointPath)
             }
           }
         }
@@ -241,6 +220,101 @@ public struct CheckpointReader: Sendable {
         submitNext()
       }
     }
+  }
+
+  /// Reads one batch and decodes each of its chunks into its tensor's buffer. Blocks.
+  private static func decode(
+    _ batch: ReadBatch, of manifest: Manifest, into buffers: [TensorBuffer],
+    files: [String: OpenDataFile], checkpointPath: String
+  ) throws {
+    let first = batch.chunks[0]
+    let firstChunk = manifest.tensors[first.tensor].chunks[first.chunk]
+    guard let file = files[firstChunk.file] else {
+      throw CheckpointError(
+        .invalidManifest, "chunk names unknown data file '\(firstChunk.file)'",
+        path: checkpointPath)
+    }
+    // Several small chunks share one read. A single chunk, or a batch that runs past the end
+    // of a truncated file, is read chunk by chunk, so that an error names the chunk.
+    let shared =
+      batch.chunks.count > 1 && firstChunk.offset + batch.storedByteCount <= file.byteCount
+      ? try ChunkReading.readRange(
+        offset: firstChunk.offset, byteCount: batch.storedByteCount, from: file)
+      : nil
+    for reference in batch.chunks {
+      let tensor = manifest.tensors[reference.tensor]
+      let chunk = tensor.chunks[reference.chunk]
+      let destination = buffers[reference.tensor].slice(
+        offset: Int(chunk.rawOffset), count: Int(chunk.rawByteCount))
+      do {
+        if let shared {
+          let start = Int(chunk.offset - firstChunk.offset)
+          try shared.withUnsafeBytes { bytes in
+            let stored = UnsafeRawBufferPointer(
+              rebasing: bytes[start..<(start + Int(chunk.storedByteCount))])
+            try ChunkReading.checkAndDecode(chunk, stored: stored, file: file, into: destination)
+          }
+        } else {
+          try ChunkReading.readAndDecode(chunk, from: file, into: destination)
+        }
+      } catch var error as CheckpointError {
+        error.path = checkpointPath
+        error.tensor = tensor.name
+        error.chunk = reference.chunk
+        error.message = "tensor '\(tensor.name)' chunk \(reference.chunk): " + error.message
+        throw error
+      }
+    }
+  }
+}
+
+/// Chunks that lie next to each other in one data file and are read with a single `pread`.
+///
+/// Checkpoints of thousands of small tensors would otherwise cost one pool job and one read
+/// per chunk. A chunk is checked and decoded on its own whichever batch it is in.
+struct ReadBatch: Sendable {
+  /// Largest batch of several chunks, in stored bytes: 4 MiB.
+  static let maxStoredByteCount: Int64 = 4 << 20
+
+  /// Position of a chunk in the manifest.
+  struct ChunkReference: Sendable {
+    var tensor: Int
+    var chunk: Int
+  }
+
+  var chunks: [ChunkReference]
+  var storedByteCount: Int64
+
+  /// Groups the chunks of `manifest` in file order. Consecutive chunks join a batch when they
+  /// start where the previous one ends in the same file and the batch stays within
+  /// `maxStoredByteCount`; any other chunk starts a new batch.
+  static func plan(for manifest: Manifest, maxStoredByteCount: Int64) -> [ReadBatch] {
+    var references: [(reference: ChunkReference, entry: ChunkEntry)] = []
+    for (tensorIndex, tensor) in manifest.tensors.enumerated() {
+      for (chunkIndex, chunk) in tensor.chunks.enumerated() {
+        references.append((ChunkReference(tensor: tensorIndex, chunk: chunkIndex), chunk))
+      }
+    }
+    references.sort { ($0.entry.file, $0.entry.offset) < ($1.entry.file, $1.entry.offset) }
+
+    var batches: [ReadBatch] = []
+    var current: ReadBatch?
+    var currentEnd: (file: String, offset: Int64)?
+    for (reference, entry) in references {
+      let joins =
+        current != nil && currentEnd?.file == entry.file && currentEnd?.offset == entry.offset
+        && current!.storedByteCount + entry.storedByteCount <= maxStoredByteCount
+      if joins {
+        current!.chunks.append(reference)
+        current!.storedByteCount += entry.storedByteCount
+      } else {
+        if let finished = current { batches.append(finished) }
+        current = ReadBatch(chunks: [reference], storedByteCount: entry.storedByteCount)
+      }
+      currentEnd = (entry.file, entry.offset + entry.storedByteCount)
+    }
+    if let finished = current { batches.append(finished) }
+    return batches
   }
 }
 
@@ -261,41 +335,65 @@ enum ChunkReading {
     throws
   {
     let stored = try readStoredBytes(chunk, from: file)
-    try checkChecksum(chunk, stored: stored, file: file)
-    try stored.withUnsafeBytes { try ChunkCoding.decode($0, codec: chunk.codec, into: destination) }
+    try stored.withUnsafeBytes {
+      try checkAndDecode(chunk, stored: $0, file: file, into: destination)
+    }
   }
 
-  /// Reads a chunk's stored bytes after checking that they lie inside the file.
-  static func readStoredBytes(_ chunk: ChunkEntry, from file: OpenDataFile) throws -> [UInt8] {
-    let end = chunk.offset + chunk.storedByteCount
-    guard end <= file.byteCount else {
-      throw CheckpointError(
-        .truncatedChunk,
-        "stored bytes \(chunk.offset)..<\(end) lie beyond the end of '\(file.path)' (\(file.byteCount) bytes); the data file is truncated"
-      )
-    }
-    guard chunk.storedByteCount <= ChunkCoding.maxRawByteCount * 2 else {
-      throw CheckpointError(
-        .invalidChunk,
-        "stored length \(chunk.storedByteCount) exceeds twice the largest chunk Waymark writes")
-    }
-    let count = Int(chunk.storedByteCount)
+  /// Checks the checksum of a chunk's stored bytes and decodes them into `destination`.
+  static func checkAndDecode(
+    _ chunk: ChunkEntry, stored: UnsafeRawBufferPointer, file: OpenDataFile,
+    into destination: UnsafeMutableRawBufferPointer
+  ) throws {
+    try checkChecksum(chunk, stored: stored, file: file)
+    try ChunkCoding.decode(stored, codec: chunk.codec, into: destination)
+  }
+
+  /// Reads `byteCount` bytes at `offset` after checking that they lie inside the file.
+  static func readRange(offset: Int64, byteCount: Int64, from file: OpenDataFile) throws
+    -> [UInt8]
+  {
+    try checkRange(offset: offset, byteCount: byteCount, in: file)
+    let count = Int(byteCount)
     var readCount = 0
     let bytes = try [UInt8](unsafeUninitializedCapacity: count) { buffer, initialized in
       readCount = try file.fileSystem.read(
-        into: UnsafeMutableRawBufferPointer(buffer), from: file.descriptor, at: chunk.offset)
+        into: UnsafeMutableRawBufferPointer(buffer), from: file.descriptor, at: offset)
       initialized = readCount
     }
     guard readCount == count else {
       throw CheckpointError(
         .truncatedChunk,
-        "read \(readCount) of \(count) stored bytes at offset \(chunk.offset) of '\(file.path)'")
+        "read \(readCount) of \(count) stored bytes at offset \(offset) of '\(file.path)'")
     }
     return bytes
   }
 
-  static func checkChecksum(_ chunk: ChunkEntry, stored: [UInt8], file: OpenDataFile) throws {
-    let actual = XXH3.hexString(stored.withUnsafeBytes(XXH3.hash))
+  /// Reads a chunk's stored bytes after checking that they lie inside the file.
+  static func readStoredBytes(_ chunk: ChunkEntry, from file: OpenDataFile) throws -> [UInt8] {
+    try checkRange(offset: chunk.offset, byteCount: chunk.storedByteCount, in: file)
+    guard chunk.storedByteCount <= ChunkCoding.maxRawByteCount * 2 else {
+      throw CheckpointError(
+        .invalidChunk,
+        "stored length \(chunk.storedByteCount) exceeds twice the largest chunk Waymark writes")
+    }
+    return try readRange(offset: chunk.offset, byteCount: chunk.storedByteCount, from: file)
+  }
+
+  private static func checkRange(offset: Int64, byteCount: Int64, in file: OpenDataFile) throws {
+    let end = offset + byteCount
+    guard end <= file.byteCount else {
+      throw CheckpointError(
+        .truncatedChunk,
+        "stored bytes \(offset)..<\(end) lie beyond the end of '\(file.path)' (\(file.byteCount) bytes); the data file is truncated"
+      )
+    }
+  }
+
+  static func checkChecksum(_ chunk: ChunkEntry, stored: UnsafeRawBufferPointer, file: OpenDataFile)
+    throws
+  {
+    let actual = XXH3.hexString(XXH3.hash(stored))
     guard actual == chunk.checksum.lowercased() else {
       throw CheckpointError(
         .checksumMismatch,

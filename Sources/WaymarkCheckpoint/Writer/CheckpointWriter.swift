@@ -27,7 +27,9 @@ public struct CommittedCheckpoint: Sendable, Equatable {
 /// Writes one checkpoint into a store directory and commits it.
 ///
 /// Chunks are encoded in parallel on the blocking pool and written with `pwrite` at offsets
-/// reserved as each finishes, so at most `parallelism` encoded chunks exist at once. The
+/// reserved as each finishes. Small chunks travel in batches of up to `chunkByteCount` raw
+/// bytes, one pool job and one `pwrite` per batch, so at most `parallelism` encoded batches
+/// exist at once. The
 /// commit protocol is: data file fsynced, manifest written and fsynced, temporary directory
 /// fsynced, renamed to its final name, store directory fsynced.
 struct CheckpointWriter: Sendable {
@@ -139,66 +141,87 @@ struct CheckpointWriter: Sendable {
       extraState: request.state.extraState, writers: [writer], tensors: entries)
   }
 
-  /// Encodes and writes every chunk with at most `parallelism` in flight.
+  /// Encodes and writes every chunk with at most `parallelism` batches in flight.
   private func writeChunks(
     of tensors: [(name: String, tensor: Tensor)], to file: FileDescriptor, fileName: String
   ) async throws -> [[ChunkEntry]] {
     let jobs = ChunkPlan.jobs(for: tensors, chunkByteCount: chunkByteCount)
+    let batches = ChunkPlan.batches(of: jobs, maxRawByteCount: chunkByteCount)
     let allocator = OffsetAllocator()
-    var results = tensors.map { [ChunkEntry?](repeating: nil, count: chunkCount(of: $0.tensor)) }
+    var results = tensors.map { _ in [ChunkEntry]() }
 
-    try await withThrowingTaskGroup(of: (ChunkJob, ChunkEntry).self) { group in
+    try await withThrowingTaskGroup(of: [(ChunkJob, ChunkEntry)].self) { group in
       var next = 0
       func submitNext() {
-        guard next < jobs.count else { return }
-        let job = jobs[next]
-        let tensor = tensors[job.tensorIndex]
+        guard next < batches.count else { return }
+        let batch = batches[next]
         next += 1
         group.addTask { [self] in
           try Task.checkCancellation()
-          let entry = try await pool.run {
+          return try await pool.run {
             try encodeAndWrite(
-              job, of: tensor.tensor, to: file, fileName: fileName, allocator: allocator)
+              batch, of: tensors, to: file, fileName: fileName, allocator: allocator)
           }
-          return (job, entry)
         }
       }
       for _ in 0..<max(1, parallelism) { submitNext() }
-      while let (job, entry) = try await group.next() {
-        results[job.tensorIndex][job.chunkIndex] = entry
+      while let written = try await group.next() {
+        for (job, entry) in written {
+          results[job.tensorIndex].append(entry)
+        }
         submitNext()
       }
     }
-    return results.map { $0.compactMap { $0 } }
+    // Batches finish in any order; a tensor's chunks are listed by their raw offset.
+    return results.map { chunks in
+      zip(chunks, chunks.dropFirst()).allSatisfy { $0.rawOffset < $1.rawOffset }
+        ? chunks : chunks.sorted { $0.rawOffset < $1.rawOffset }
+    }
   }
 
-  private func chunkCount(of tensor: Tensor) -> Int {
-    ChunkPlan.jobs(for: [("", tensor)], chunkByteCount: chunkByteCount).count
-  }
-
-  /// Encodes one chunk and writes it at a freshly reserved offset. Runs on a pool thread.
+  /// Encodes a batch of chunks into one buffer and writes it at a freshly reserved offset.
+  /// Runs on a pool thread.
   private func encodeAndWrite(
-    _ job: ChunkJob, of tensor: Tensor, to file: FileDescriptor, fileName: String,
-    allocator: OffsetAllocator
-  ) throws -> ChunkEntry {
-    let encoded = try profiler.measure("checkpoint.compress", category: "checkpoint") {
-      try tensor.withUnsafeBytes { raw in
-        let slice = UnsafeRawBufferPointer(
-          rebasing: raw[job.rawOffset..<(job.rawOffset + job.rawByteCount)])
-        return try ChunkCoding.encode(slice, dtype: tensor.dtype, policy: codec)
+    _ batch: ChunkBatch, of tensors: [(name: String, tensor: Tensor)], to file: FileDescriptor,
+    fileName: String, allocator: OffsetAllocator
+  ) throws -> [(ChunkJob, ChunkEntry)] {
+    let encodedChunks = try profiler.measure("checkpoint.compress", category: "checkpoint") {
+      try batch.jobs.map { job in
+        let tensor = tensors[job.tensorIndex].tensor
+        return try tensor.withUnsafeBytes { raw in
+          let slice = UnsafeRawBufferPointer(
+            rebasing: raw[job.rawOffset..<(job.rawOffset + job.rawByteCount)])
+          return try ChunkCoding.encode(slice, dtype: tensor.dtype, policy: codec)
+        }
       }
     }
-    let offset = allocator.reserve(encoded.stored.count)
+    let stored = concatenated(encodedChunks.map(\.stored))
+    let offset = allocator.reserve(stored.count)
     try profiler.measure("checkpoint.pwrite", category: "checkpoint") {
-      try encoded.stored.withUnsafeBytes { try fileSystem.write($0, to: file, at: offset) }
+      try stored.withUnsafeBytes { try fileSystem.write($0, to: file, at: offset) }
     }
     // Writeback starts while later chunks are still encoding, so the final fsync waits for
     // less.
-    fileSystem.startWriteback(file, offset: offset, byteCount: Int64(encoded.stored.count))
-    return ChunkEntry(
-      file: fileName, offset: offset, storedByteCount: Int64(encoded.stored.count),
-      rawOffset: Int64(job.rawOffset), rawByteCount: Int64(job.rawByteCount), codec: encoded.codec,
-      checksum: XXH3.hexString(encoded.checksum))
+    fileSystem.startWriteback(file, offset: offset, byteCount: Int64(stored.count))
+
+    var chunkOffset = offset
+    return zip(batch.jobs, encodedChunks).map { job, encoded in
+      let entry = ChunkEntry(
+        file: fileName, offset: chunkOffset, storedByteCount: Int64(encoded.stored.count),
+        rawOffset: Int64(job.rawOffset), rawByteCount: Int64(job.rawByteCount),
+        codec: encoded.codec, checksum: XXH3.hexString(encoded.checksum))
+      chunkOffset += Int64(encoded.stored.count)
+      return (job, entry)
+    }
+  }
+
+  /// Returns the parts one after another, copying with `memcpy` rather than element by element.
+  private func concatenated(_ parts: [[UInt8]]) -> [UInt8] {
+    if parts.count == 1 { return parts[0] }
+    var joined: [UInt8] = []
+    joined.reserveCapacity(parts.reduce(0) { $0 + $1.count })
+    for part in parts { joined.append(contentsOf: part) }
+    return joined
   }
 
   /// Runs a blocking file operation on the pool inside a profiler span.

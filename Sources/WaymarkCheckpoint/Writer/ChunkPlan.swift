@@ -31,3 +31,32 @@ enum ChunkPlan {
     return jobs
   }
 }
+
+/// Consecutive chunks that one pool job encodes and writes with a single `pwrite`.
+///
+/// Small tensors would otherwise cost one pool job, one `pwrite` and one writeback request
+/// each, which dominated saves of thousands of tensors.
+struct ChunkBatch: Sendable {
+  var jobs: [ChunkJob]
+}
+
+extension ChunkPlan {
+  /// Groups `jobs` in order into batches of at most `maxRawByteCount` raw bytes; a job as
+  /// large as that forms a batch alone.
+  static func batches(of jobs: [ChunkJob], maxRawByteCount: Int) -> [ChunkBatch] {
+    var batches: [ChunkBatch] = []
+    var current: [ChunkJob] = []
+    var currentByteCount = 0
+    for job in jobs {
+      if !current.isEmpty, currentByteCount + job.rawByteCount > maxRawByteCount {
+        batches.append(ChunkBatch(jobs: current))
+        current = []
+        currentByteCount = 0
+      }
+      current.append(job)
+      currentByteCount += job.rawByteCount
+    }
+    if !current.isEmpty { batches.append(ChunkBatch(jobs: current)) }
+    return batches
+  }
+}

@@ -49,12 +49,11 @@ public enum CanonicalJSON {
       output.append(UInt8(ascii: "]"))
     case .object(let members):
       output.append(UInt8(ascii: "{"))
-      let sorted = members.sorted { $0.key.utf8.lexicographicallyPrecedes($1.key.utf8) }
-      for (index, member) in sorted.enumerated() {
+      for (index, key) in JSONWriter.sortedKeys(of: members).enumerated() {
         if index > 0 { output.append(UInt8(ascii: ",")) }
-        appendString(member.key, to: &output)
+        appendString(key, to: &output)
         output.append(UInt8(ascii: ":"))
-        append(member.value, to: &output)
+        append(members[key]!, to: &output)
       }
       output.append(UInt8(ascii: "}"))
     }
@@ -90,27 +89,7 @@ public enum CanonicalJSON {
     output.append(contentsOf: text.utf8)
   }
 
-  /// Appends `text` as a JSON string literal.
   static func appendString(_ text: String, to output: inout [UInt8]) {
-    let hexDigits = Array("0123456789abcdef".utf8)
-    output.append(UInt8(ascii: "\""))
-    for byte in text.utf8 {
-      switch byte {
-      case UInt8(ascii: "\""): output.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "\"")])
-      case UInt8(ascii: "\\"): output.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "\\")])
-      case 0x0A: output.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "n")])
-      case 0x0D: output.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "r")])
-      case 0x09: output.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "t")])
-      case 0x08: output.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "b")])
-      case 0x0C: output.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "f")])
-      case 0x00..<0x20:
-        output.append(contentsOf: Array("\\u00".utf8))
-        output.append(hexDigits[Int(byte >> 4)])
-        output.append(hexDigits[Int(byte & 0x0f)])
-      default:
-        output.append(byte)
-      }
-    }
-    output.append(UInt8(ascii: "\""))
+    JSONWriter.appendString(text, to: &output)
   }
 }

@@ -6,7 +6,7 @@ enum PackageResolved {
   static func read(at path: String, fileSystem: any FileSystem) -> [ResolvedDependency]? {
     guard fileSystem.exists(at: path),
       let bytes = try? fileSystem.readWholeFile(at: path, maxByteCount: 8 << 20),
-      let root = JSONLineParser.parse(bytes)
+      let root = JSONParser.parse(bytes)
     else { return nil }
 
     // Version 1 nests the pins under "object" and names them "package" and "repositoryURL".

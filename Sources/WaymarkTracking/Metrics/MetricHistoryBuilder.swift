@@ -8,7 +8,7 @@ struct MetricHistoryBuilder {
 
   /// Parses and applies one line; an invalid line is counted and skipped.
   mutating func add(line: UnsafeRawBufferPointer) {
-    guard case .object(let members)? = JSONLineParser.parse(line) else {
+    guard case .object(let members)? = JSONParser.parse(line) else {
       history.skippedLineCount += 1
       return
     }

@@ -157,7 +157,7 @@ struct ResumePreparation: Sendable {
     let eventsScan: JSONLinesReader.Scan
     if fileSystem.exists(at: layout.eventsFile) {
       eventsScan = try reader.scan(path: layout.eventsFile) { line in
-        if let id = JSONLineParser.parse(line)?["id"]?.intValue {
+        if let id = JSONParser.parse(line)?["id"]?.intValue {
           lastEventID = max(lastEventID, Int(id))
         }
       }

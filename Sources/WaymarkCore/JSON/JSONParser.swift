@@ -1,40 +1,61 @@
-import WaymarkCore
-
-/// Parses one line of JSON into a ``JSONValue`` without Foundation.
+/// Parses JSON text into a ``JSONValue`` without Foundation.
 ///
-/// `metrics.jsonl` can hold millions of lines, and a decoder per line would dominate the
-/// time readers take. The parser accepts standard JSON (RFC 8259) and returns `nil` for
-/// anything else, including a line cut short by a crash, so a torn line is never misread.
-/// Integers that fit `Int64` become `.int`, larger ones that fit `UInt64` become
-/// `.unsignedInt`, and every other number becomes `.double`.
-struct JSONLineParser {
+/// Files that Waymark reads often or that grow large (`metrics.jsonl` with millions of lines,
+/// a manifest with thousands of tensors) would spend most of their time in a Foundation
+/// decoder. The parser accepts standard JSON (RFC 8259) and returns `nil` for anything else,
+/// including text cut short by a crash, so a torn line is never misread. Integers that fit
+/// `Int64` become `.int`, larger ones that fit `UInt64` become `.unsignedInt`, and every other
+/// number becomes `.double`. It reports only whether the text parsed, not why: callers that
+/// need a message for bad input parse it again with a diagnosing reader.
+public struct JSONParser {
   private let bytes: UnsafeRawBufferPointer
+  private let options: Options
   private var index = 0
   private var depth = 0
 
-  /// Deepest nesting accepted, so a hostile line cannot exhaust the stack.
-  private static let maxDepth = 64
+  /// Limits the parser applies beyond the JSON grammar.
+  public struct Options: Sendable {
+    /// Deepest nesting of objects and arrays accepted, so hostile text cannot exhaust the
+    /// stack.
+    public var maxDepth: Int
 
-  private init(bytes: UnsafeRawBufferPointer) {
-    self.bytes = bytes
+    /// Whether an object with the same key twice fails to parse. When `false`, the last
+    /// value wins.
+    public var rejectsDuplicateKeys: Bool
+
+    public init(maxDepth: Int = 64, rejectsDuplicateKeys: Bool = false) {
+      self.maxDepth = maxDepth
+      self.rejectsDuplicateKeys = rejectsDuplicateKeys
+    }
   }
 
-  /// Returns the value of `line`, or `nil` when it is not exactly one JSON value.
-  static func parse(_ line: UnsafeRawBufferPointer) -> JSONValue? {
-    var parser = JSONLineParser(bytes: line)
+  private init(bytes: UnsafeRawBufferPointer, options: Options) {
+    self.bytes = bytes
+    self.options = options
+  }
+
+  /// Returns the value of `text`, or `nil` when it is not exactly one JSON value.
+  public static func parse(_ text: UnsafeRawBufferPointer, options: Options = Options())
+    -> JSONValue?
+  {
+    var parser = JSONParser(bytes: text, options: options)
     guard let value = parser.parseValue() else { return nil }
     parser.skipWhitespace()
     // Written as a guard because `nil` in a ternary with a JSONValue would become `.null`.
-    guard parser.index == line.count else { return nil }
+    guard parser.index == text.count else { return nil }
     return value
   }
 
-  /// Returns the value of `line`, or `nil` when it is not exactly one JSON value.
-  static func parse(_ line: some Collection<UInt8>) -> JSONValue? {
-    if let value = line.withContiguousStorageIfAvailable({ parse(UnsafeRawBufferPointer($0)) }) {
+  /// Returns the value of `text`, or `nil` when it is not exactly one JSON value.
+  public static func parse(_ text: some Collection<UInt8>, options: Options = Options())
+    -> JSONValue?
+  {
+    if let value = text.withContiguousStorageIfAvailable({
+      parse(UnsafeRawBufferPointer($0), options: options)
+    }) {
       return value
     }
-    return Array(line).withUnsafeBytes { parse($0) }
+    return Array(text).withUnsafeBytes { parse($0, options: options) }
   }
 
   private mutating func skipWhitespace() {
@@ -74,9 +95,9 @@ struct JSONLineParser {
   private mutating func parseObject() -> JSONValue? {
     depth += 1
     defer { depth -= 1 }
-    guard depth <= Self.maxDepth else { return nil }
+    guard depth <= options.maxDepth else { return nil }
     index += 1
-    var members: [String: JSONValue] = [:]
+    var members = [String: JSONValue](minimumCapacity: 8)
     skipWhitespace()
     if index < bytes.count, bytes[index] == UInt8(ascii: "}") {
       index += 1
@@ -91,6 +112,7 @@ struct JSONLineParser {
       guard index < bytes.count, bytes[index] == UInt8(ascii: ":") else { return nil }
       index += 1
       guard let value = parseValue() else { return nil }
+      if options.rejectsDuplicateKeys, members[key] != nil { return nil }
       members[key] = value
       skipWhitespace()
       guard index < bytes.count else { return nil }
@@ -108,7 +130,7 @@ struct JSONLineParser {
   private mutating func parseArray() -> JSONValue? {
     depth += 1
     defer { depth -= 1 }
-    guard depth <= Self.maxDepth else { return nil }
+    guard depth <= options.maxDepth else { return nil }
     index += 1
     var elements: [JSONValue] = []
     skipWhitespace()
@@ -219,14 +241,17 @@ struct JSONLineParser {
   /// Parses a number with the grammar of RFC 8259, section 6.
   private mutating func parseNumber() -> JSONValue? {
     let start = index
-    var isInteger = true
-    if index < bytes.count, bytes[index] == UInt8(ascii: "-") { index += 1 }
+    let isNegative = index < bytes.count && bytes[index] == UInt8(ascii: "-")
+    if isNegative { index += 1 }
     guard index < bytes.count, isDigit(bytes[index]) else { return nil }
+    let integerStart = index
     if bytes[index] == UInt8(ascii: "0") {
       index += 1
     } else {
       while index < bytes.count, isDigit(bytes[index]) { index += 1 }
     }
+    let integerEnd = index
+    var isInteger = true
     if index < bytes.count, bytes[index] == UInt8(ascii: ".") {
       isInteger = false
       index += 1
@@ -243,13 +268,29 @@ struct JSONLineParser {
       guard index < bytes.count, isDigit(bytes[index]) else { return nil }
       while index < bytes.count, isDigit(bytes[index]) { index += 1 }
     }
+    if isInteger, let magnitude = digitsValue(integerStart..<integerEnd) {
+      if !isNegative {
+        return magnitude <= UInt64(Int64.max) ? .int(Int64(magnitude)) : .unsignedInt(magnitude)
+      }
+      if magnitude <= UInt64(Int64.max) { return .int(-Int64(magnitude)) }
+      if magnitude == UInt64(Int64.max) + 1 { return .int(Int64.min) }
+    }
     let text = String(
       decoding: UnsafeRawBufferPointer(rebasing: bytes[start..<index]), as: UTF8.self)
-    if isInteger {
-      if let value = Int64(text) { return .int(value) }
-      if let value = UInt64(text) { return .unsignedInt(value) }
-    }
     return Double(text).map(JSONValue.double)
+  }
+
+  /// Returns the value of a run of decimal digits, or `nil` when it does not fit `UInt64`.
+  private func digitsValue(_ range: Range<Int>) -> UInt64? {
+    var value: UInt64 = 0
+    for position in range {
+      let (shifted, overflowMultiplying) = value.multipliedReportingOverflow(by: 10)
+      let (sum, overflowAdding) = shifted.addingReportingOverflow(
+        UInt64(bytes[position] - UInt8(ascii: "0")))
+      guard !overflowMultiplying, !overflowAdding else { return nil }
+      value = sum
+    }
+    return value
   }
 
   @inline(__always)

@@ -1,12 +1,10 @@
 import Testing
 import WaymarkCore
 
-@testable import WaymarkTracking
-
-@Suite("JSON line parser")
-struct JSONLineParserTests {
+@Suite("JSON parser")
+struct JSONParserTests {
   private func parse(_ text: String) -> JSONValue? {
-    JSONLineParser.parse(Array(text.utf8))
+    JSONParser.parse(Array(text.utf8))
   }
 
   @Test("parses objects, arrays, escapes and numbers")
@@ -36,5 +34,21 @@ struct JSONLineParserTests {
   func deepNesting() {
     #expect(parse(String(repeating: "[", count: 10_000)) == .none)
     #expect(parse(String(repeating: "[", count: 10) + String(repeating: "]", count: 10)) != .none)
+  }
+
+  @Test("rejects a duplicate key only when asked to")
+  func duplicateKeys() {
+    let text = Array(#"{"a": 1, "b": {"a": 2, "a": 3}}"#.utf8)
+    #expect(JSONParser.parse(text) == ["a": 1, "b": ["a": 3]])
+    #expect(JSONParser.parse(text, options: .init(rejectsDuplicateKeys: true)) == nil)
+    let escaped = Array(#"{"a": 1, "\u0061": 2}"#.utf8)
+    #expect(JSONParser.parse(escaped, options: .init(rejectsDuplicateKeys: true)) == nil)
+  }
+
+  @Test("stops at the nesting limit it is given")
+  func nestingLimit() {
+    let text = Array((String(repeating: "[", count: 100) + String(repeating: "]", count: 100)).utf8)
+    #expect(JSONParser.parse(text) == nil)
+    #expect(JSONParser.parse(text, options: .init(maxDepth: 100)) != nil)
   }
 }
