@@ -31,7 +31,10 @@ public actor CheckpointManager {
     public var parallelism: Int?
     /// File operations of the writer, retention and recovery; tests inject faults here.
     public var fileSystem: any FileSystem = PosixFileSystem()
-    /// Threads for compression, hashing and file I/O.
+    /// Threads for compression, hashing and file I/O; default one per core at normal priority.
+    /// A pool at ``BlockingThreadPool/Priority/background`` or
+    /// ``BlockingThreadPool/Priority/idle`` slows a CPU-bound training loop less, and saves
+    /// take longer while the loop keeps the cores busy.
     public var pool: BlockingThreadPool = .shared
 
     public init() {}

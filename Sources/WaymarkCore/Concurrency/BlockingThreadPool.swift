@@ -1,3 +1,4 @@
+import CSystemShims
 import Dispatch
 import Foundation
 import Synchronization
@@ -24,12 +25,38 @@ public final class BlockingThreadPool: Sendable {
   public static let shared = BlockingThreadPool(
     threadCount: max(2, ProcessInfo.processInfo.activeProcessorCount), name: "waymark.blocking")
 
-  /// Starts `threadCount` threads named after `name`.
-  public init(threadCount: Int, name: String = "waymark.blocking") {
+  /// Scheduling priority of the pool's threads.
+  public enum Priority: Sendable, Equatable {
+    /// The process's own priority.
+    case normal
+
+    /// The lowest nice level (19) on Linux, the background band on Darwin: the threads still
+    /// run when other threads want the cores, at a smaller share.
+    case background
+
+    /// `SCHED_IDLE` on Linux: the threads run only on cores that would otherwise be idle, so a
+    /// training loop that keeps every core busy is not slowed, and the work waits instead.
+    /// The background band on Darwin.
+    case idle
+  }
+
+  /// Scheduling priority of the pool's threads.
+  public let priority: Priority
+
+  /// Starts `threadCount` threads named after `name`, running at `priority`.
+  ///
+  /// A lower priority keeps background checkpoint writes from slowing a training loop that
+  /// shares the cores, at the cost of slower writes when the cores are busy. When the system
+  /// does not allow the change, the threads keep the normal priority.
+  public init(threadCount: Int, name: String = "waymark.blocking", priority: Priority = .normal) {
     precondition(threadCount > 0, "a blocking thread pool needs at least one thread")
     self.threadCount = threadCount
+    self.priority = priority
     for index in 0..<threadCount {
-      let thread = Thread { [self] in self.workLoop() }
+      let thread = Thread { [self] in
+        self.applyPriority()
+        self.workLoop()
+      }
       thread.name = "\(name).\(index)"
       thread.stackSize = 4 << 20
       thread.start()
@@ -63,6 +90,14 @@ public final class BlockingThreadPool: Sendable {
   public func shutDown() {
     state.withLock { $0.isShutDown = true }
     for _ in 0..<threadCount { available.signal() }
+  }
+
+  private func applyPriority() {
+    switch priority {
+    case .normal: break
+    case .background: _ = waymark_lower_thread_priority(19, 0)
+    case .idle: _ = waymark_lower_thread_priority(19, 1)
+    }
   }
 
   private func workLoop() {

@@ -1,11 +1,6 @@
 import Foundation
-import Synchronization
 import WaymarkCheckpoint
 import WaymarkCore
-
-#if canImport(Glibc)
-  import Glibc
-#endif
 
 /// Slowdown of a training loop on this machine while a save is written in the background.
 ///
@@ -17,10 +12,7 @@ enum TrainingSuite {
   struct Configuration {
     var name: String
     var threadCount: Int
-    var niceness: Int32
-    /// Run the writer's threads under `SCHED_IDLE`, which Linux schedules only when a core
-    /// would otherwise be idle.
-    var isIdlePriority = false
+    var priority: BlockingThreadPool.Priority
   }
 
   static func run(quick: Bool, root: String) async throws -> String {
@@ -29,11 +21,13 @@ enum TrainingSuite {
     let state = await workload.makeState()
     let stepCount = quick ? 40 : 150
     let configurations = [
-      Configuration(name: "pool of 2 threads (default)", threadCount: 2, niceness: 0),
-      Configuration(name: "pool of 1 thread", threadCount: 1, niceness: 0),
-      Configuration(name: "pool of 1 thread at nice 19", threadCount: 1, niceness: 19),
+      Configuration(name: "pool of 2 threads (default)", threadCount: 2, priority: .normal),
+      Configuration(name: "pool of 1 thread", threadCount: 1, priority: .normal),
+      Configuration(name: "pool of 1 thread, `.background`", threadCount: 1, priority: .background),
+      Configuration(name: "pool of 1 thread, `.idle`", threadCount: 1, priority: .idle),
       Configuration(
-        name: "pool of 1 thread, SCHED_IDLE", threadCount: 1, niceness: 19, isIdlePriority: true),
+        name: "pool of 2 threads, `.background`", threadCount: 2, priority: .background),
+      Configuration(name: "pool of 2 threads, `.idle`", threadCount: 2, priority: .idle),
     ]
     var table = MarkdownTable([
       "writer", "step without save", "step during saves", "slowdown", "saves", "commit",
@@ -41,12 +35,10 @@ enum TrainingSuite {
     ])
     for configuration in configurations {
       log("training: \(configuration.name)")
-      let pool = BlockingThreadPool(threadCount: configuration.threadCount, name: "bench.writer")
+      let pool = BlockingThreadPool(
+        threadCount: configuration.threadCount, name: "bench.writer",
+        priority: configuration.priority)
       defer { pool.shutDown() }
-      if configuration.niceness != 0 {
-        await renice(
-          pool, to: configuration.niceness, idlePriority: configuration.isIdlePriority)
-      }
       let directory = root + "/training"
       try BenchmarkFiles.freshDirectory(directory)
       defer { try? FileManager.default.removeItem(atPath: directory) }
@@ -128,42 +120,5 @@ enum TrainingSuite {
       }
     }
     precondition(weights[0].isFinite)
-  }
-
-  /// Lowers the scheduling priority of every thread of `pool` to `niceness`, and to
-  /// `SCHED_IDLE` when `idlePriority` is set, by running one job per thread, each holding its
-  /// thread until all have run, then changing its own priority.
-  static func renice(_ pool: BlockingThreadPool, to niceness: Int32, idlePriority: Bool) async {
-    let remaining = Countdown(pool.threadCount)
-    await withTaskGroup(of: Void.self) { group in
-      for _ in 0..<pool.threadCount {
-        group.addTask {
-          _ = try? await pool.run {
-            // Linux applies PRIO_PROCESS with a thread id to that thread alone.
-            let link = try? FileManager.default.destinationOfSymbolicLink(
-              atPath: "/proc/thread-self")
-            if let threadID = link?.split(separator: "/").last.flatMap({ id_t($0) }) {
-              setpriority(__priority_which_t(PRIO_PROCESS.rawValue), threadID, niceness)
-              if idlePriority {
-                // SCHED_IDLE is 5 in Linux's uapi sched.h; Glibc exports it only under _GNU_SOURCE.
-                var parameters = sched_param(sched_priority: 0)
-                sched_setscheduler(pid_t(threadID), 5, &parameters)
-              }
-            }
-            remaining.value.subtract(1, ordering: .relaxed)
-            while remaining.value.load(ordering: .relaxed) > 0 { sched_yield() }
-          }
-        }
-      }
-    }
-  }
-}
-
-/// A counter that several pool jobs count down together.
-private final class Countdown: Sendable {
-  let value: Atomic<Int>
-
-  init(_ start: Int) {
-    value = Atomic(start)
   }
 }
