@@ -149,8 +149,12 @@ public struct CheckpointReader: Sendable {
       var opened: [String: OpenDataFile] = [:]
       do {
         for name in names.sorted() {
-          opened[name] = try Self.openDataFile(
-            named: name, in: checkpointPath, fileSystem: fileSystem)
+          let file = try Self.openDataFile(named: name, in: checkpointPath, fileSystem: fileSystem)
+          // The kernel reads the start of each file while the first chunks are decoded; the
+          // decoders keep asking for the bytes further ahead.
+          fileSystem.prefetch(
+            file.descriptor, offset: 0, byteCount: min(file.byteCount, ReadBatch.prefetchByteCount))
+          opened[name] = file
         }
       } catch {
         for file in opened.values { try? fileSystem.close(file.descriptor, path: file.path) }
@@ -199,15 +203,20 @@ public struct CheckpointReader: Sendable {
   ) async throws {
     let batches = ReadBatch.plan(for: manifest, maxStoredByteCount: ReadBatch.maxStoredByteCount)
     let profiler = self.profiler
+    let lookahead = Int(ReadBatch.prefetchByteCount / ReadBatch.maxStoredByteCount)
     try await withThrowingTaskGroup(of: Void.self) { group in
       var next = 0
       func submitNext() {
         guard next < batches.count else { return }
         let batch = batches[next]
+        let upcoming = next + lookahead < batches.count ? batches[next + lookahead] : nil
         next += 1
         group.addTask { [pool] in
           try Task.checkCancellation()
           try await pool.run {
+            // Reads from a cold cache overlap with decoding when the kernel is asked for the
+            // batch about `prefetchByteCount` ahead of this one.
+            if let upcoming { Self.prefetch(upcoming, of: manifest, files: files) }
             try profiler.measure("checkpoint.decode", category: "checkpoint") {
               try Self.decode(
                 batch, of: manifest, into: buffers, files: files, checkpointPath: checkpointPath)
@@ -220,6 +229,17 @@ public struct CheckpointReader: Sendable {
         submitNext()
       }
     }
+  }
+
+  /// Asks the kernel to start reading `batch` into its cache.
+  private static func prefetch(
+    _ batch: ReadBatch, of manifest: Manifest, files: [String: OpenDataFile]
+  ) {
+    let first = batch.chunks[0]
+    let chunk = manifest.tensors[first.tensor].chunks[first.chunk]
+    guard let file = files[chunk.file] else { return }
+    file.fileSystem.prefetch(
+      file.descriptor, offset: chunk.offset, byteCount: batch.storedByteCount)
   }
 
   /// Reads one batch and decodes each of its chunks into its tensor's buffer. Blocks.
@@ -275,6 +295,11 @@ public struct CheckpointReader: Sendable {
 struct ReadBatch: Sendable {
   /// Largest batch of several chunks, in stored bytes: 4 MiB.
   static let maxStoredByteCount: Int64 = 4 << 20
+
+  /// How far ahead of the decoders the reader asks the kernel to read: 256 MiB. Far enough
+  /// for the disk to stream, and small enough that prefetched pages are not evicted before
+  /// their turn.
+  static let prefetchByteCount: Int64 = 256 << 20
 
   /// Position of a chunk in the manifest.
   struct ChunkReference: Sendable {

@@ -70,6 +70,9 @@ public protocol FileSystem: Sendable {
   /// Hints that the kernel may start writing back a byte range now; see the extension.
   func startWriteback(_ file: FileDescriptor, offset: Int64, byteCount: Int64)
 
+  /// Hints that a byte range will be read soon; see the extension.
+  func prefetch(_ file: FileDescriptor, offset: Int64, byteCount: Int64)
+
   /// Flushes a file's data and metadata to stable storage (`fsync`).
   func synchronize(_ file: FileDescriptor, path: String) throws
 
@@ -99,6 +102,10 @@ extension FileSystem {
   /// Hints that the kernel may start writing back `byteCount` bytes at `offset`, so a later
   /// `fsync` has less to wait for. Promises no durability; the default does nothing.
   public func startWriteback(_ file: FileDescriptor, offset: Int64, byteCount: Int64) {}
+
+  /// Hints that `byteCount` bytes at `offset` will be read soon, so the kernel can start
+  /// reading them into its cache while earlier bytes are decoded. The default does nothing.
+  public func prefetch(_ file: FileDescriptor, offset: Int64, byteCount: Int64) {}
 
   /// Returns whether `path` exists, without following a final symbolic link.
   public func exists(at path: String) -> Bool {

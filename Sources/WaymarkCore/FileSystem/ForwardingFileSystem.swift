@@ -39,6 +39,10 @@ extension ForwardingFileSystem {
     base.startWriteback(file, offset: offset, byteCount: byteCount)
   }
 
+  public func prefetch(_ file: FileDescriptor, offset: Int64, byteCount: Int64) {
+    base.prefetch(file, offset: offset, byteCount: byteCount)
+  }
+
   public func synchronize(_ file: FileDescriptor, path: String) throws {
     try base.synchronize(file, path: path)
   }

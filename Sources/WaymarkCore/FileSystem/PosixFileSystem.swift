@@ -60,6 +60,12 @@ public struct PosixFileSystem: FileSystem {
     _ = waymark_start_writeback(file.rawValue, offset, byteCount)
   }
 
+  public func prefetch(_ file: FileDescriptor, offset: Int64, byteCount: Int64) {
+    #if os(Linux)
+      _ = posix_fadvise(file.rawValue, off_t(offset), off_t(byteCount), POSIX_FADV_WILLNEED)
+    #endif
+  }
+
   public func synchronize(_ file: FileDescriptor, path: String) throws {
     try check("fsync", path) { flushToStableStorage(file.rawValue) }
   }
