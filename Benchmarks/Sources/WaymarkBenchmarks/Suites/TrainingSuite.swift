@@ -19,7 +19,7 @@ enum TrainingSuite {
     let byteCount = quick ? 128 << 20 : 1 << 30
     let workload = Workload(dtype: .float32, byteCount: byteCount, tensorCount: 300)
     let state = await workload.makeState()
-    let stepCount = quick ? 40 : 150
+    let stepCount = quick ? 40 : 600
     let configurations = [
       Configuration(name: "pool of 2 threads (default)", threadCount: 2, priority: .normal),
       Configuration(name: "pool of 1 thread", threadCount: 1, priority: .normal),
