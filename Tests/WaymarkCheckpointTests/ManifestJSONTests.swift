@@ -86,4 +86,56 @@ struct ManifestJSONTests {
   func declines(_ text: String) {
     #expect(Array(text.utf8).withUnsafeBytes(ManifestJSON.decode) == nil)
   }
+
+  /// Returns `value` with every number as a double, so that the two readers' choices between
+  /// integer and double kinds do not count as differences.
+  private func numbersAsDoubles(_ value: JSONValue) -> JSONValue {
+    switch value {
+    case .int(let integer): .double(Double(integer))
+    case .unsignedInt(let integer): .double(Double(integer))
+    case .array(let elements): .array(elements.map(numbersAsDoubles))
+    case .object(let members): .object(members.mapValues(numbersAsDoubles))
+    default: value
+    }
+  }
+
+  @Test("fast reader accepts no more than Foundation")
+  func differentialMutations() throws {
+    let manifest = sampleManifest(extraState: extraState)
+    let bases = [ManifestJSON.encode(manifest), Array(try JSONCoding.encoder().encode(manifest))]
+    let tokens = [
+      "1.0", "-", "e5", "\"", ",", "}", "]", "{", "[", "null", "true", "0", "-0", "1e999",
+      "18446744073709551616", "\\u0000", "\\ud800", "\"step\":1,", " ",
+    ].map { Array($0.utf8) }
+    var generator = SplitMix64(state: 7)
+    var accepted = 0
+    for iteration in 0..<4_000 {
+      var body = bases[iteration % 2]
+      for _ in 0..<(1 + Int(generator.next() % 3)) {
+        let position = Int(generator.next() % UInt64(body.count))
+        switch generator.next() % 3 {
+        case 0: body[position] = UInt8(truncatingIfNeeded: generator.next())
+        case 1:
+          body.insert(
+            contentsOf: tokens[Int(generator.next() % UInt64(tokens.count))], at: position)
+        default:
+          body.removeSubrange(position..<min(body.count, position + Int(generator.next() % 8) + 1))
+        }
+      }
+      guard let fast = body.withUnsafeBytes(ManifestJSON.decode) else { continue }
+      accepted += 1
+      let slow = try #require(
+        try? ManifestFile.decodeDiagnosing(body[...]),
+        "the fast reader accepted a body Foundation rejects: \(String(decoding: body, as: UTF8.self))"
+      )
+      #expect(fast.tensors == slow.tensors)
+      #expect(fast.writers == slow.writers)
+      #expect(fast.step == slow.step)
+      #expect(fast.formatVersion == slow.formatVersion)
+      #expect(fast.wallTime == slow.wallTime)
+      #expect(fast.metrics.keys.sorted() == slow.metrics.keys.sorted())
+      #expect(numbersAsDoubles(fast.extraState) == numbersAsDoubles(slow.extraState))
+    }
+    #expect(accepted > 100)
+  }
 }

@@ -51,4 +51,11 @@ struct JSONParserTests {
     #expect(JSONParser.parse(text) == nil)
     #expect(JSONParser.parse(text, options: .init(maxDepth: 100)) != nil)
   }
+
+  @Test("numbers beyond a double's range fail")
+  func outOfRangeNumbers() {
+    #expect(parse("1e999") == nil)
+    #expect(parse("[-1e400]") == nil)
+    #expect(parse("1e308") == .double(1e308))
+  }
 }

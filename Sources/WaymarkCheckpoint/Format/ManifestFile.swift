@@ -64,25 +64,28 @@ public enum ManifestFile {
       try ManifestValidation.validate(manifest)
       return manifest
     }
-    // The fast reader declined the text; the slow one explains what is wrong with it.
+    // The fast reader declined the text; the diagnosing one explains what is wrong with it.
+    let manifest = try decodeDiagnosing(body)
+    try ManifestValidation.validate(manifest)
+    return manifest
+  }
+
+  /// Decodes a manifest body with `JSONDecoder`, whose errors name the field that is wrong.
+  static func decodeDiagnosing(_ body: ArraySlice<UInt8>) throws -> Manifest {
     do {
       try JSONKeyCheck.check(body)
     } catch let violation as JSONKeyCheck.Violation {
       throw CheckpointError(
         .invalidManifest, "manifest JSON is invalid: \(violation.path) \(violation.reason)")
     }
-
-    let manifest: Manifest
     do {
-      manifest = try JSONCoding.decoder().decode(Manifest.self, from: Data(body))
+      return try JSONCoding.decoder().decode(Manifest.self, from: Data(body))
     } catch let error as DecodingError {
       let detail = ManifestNumberDiagnosis.firstInvalidInteger(in: body) ?? describe(error)
       throw CheckpointError(.invalidManifest, "manifest JSON is invalid: \(detail)")
     } catch {
       throw CheckpointError(.invalidManifest, "manifest JSON is invalid: \(error)")
     }
-    try ManifestValidation.validate(manifest)
-    return manifest
   }
 
   private static func describe(_ error: DecodingError) -> String {

@@ -5,7 +5,7 @@
 /// decoder. The parser accepts standard JSON (RFC 8259) and returns `nil` for anything else,
 /// including text cut short by a crash, so a torn line is never misread. Integers that fit
 /// `Int64` become `.int`, larger ones that fit `UInt64` become `.unsignedInt`, and every other
-/// number becomes `.double`. It reports only whether the text parsed, not why: callers that
+/// number becomes `.double`; a number beyond the range of a double fails to parse. It reports only whether the text parsed, not why: callers that
 /// need a message for bad input parse it again with a diagnosing reader.
 public struct JSONParser {
   private let bytes: UnsafeRawBufferPointer
@@ -277,7 +277,10 @@ public struct JSONParser {
     }
     let text = String(
       decoding: UnsafeRawBufferPointer(rebasing: bytes[start..<index]), as: UTF8.self)
-    return Double(text).map(JSONValue.double)
+    // A literal too large for a double, such as 1e999, is out of range rather than infinite,
+    // as Foundation's decoder treats it.
+    guard let value = Double(text), value.isFinite else { return nil }
+    return .double(value)
   }
 
   /// Returns the value of a run of decimal digits, or `nil` when it does not fit `UInt64`.
