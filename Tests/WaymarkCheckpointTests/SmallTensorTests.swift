@@ -117,4 +117,49 @@ struct SmallTensorTests {
       #expect(truncated?.tensor == last.name)
     }
   }
+
+  @Test("refused tensor memory is an error")
+  func refusedMemory() {
+    // More than a 64-bit process's address space, so every system refuses it.
+    let error = #expect(throws: CheckpointError.self) {
+      _ = try TensorBuffer(byteCount: 1 << 50)
+    }
+    #expect(error?.code == .outOfMemory)
+  }
+
+  @Test("huge declared tensor fails without allocating")
+  func hugeDeclaredTensor() async throws {
+    try await withTemporaryDirectory { directory in
+      let manager = try await CheckpointManager(directory: directory)
+      let state = TrainingState(tensors: [
+        "small": try Tensor([Float](repeating: 1, count: 64), shape: [64])
+      ])
+      let committed = try await manager.waitForCommit(
+        of: try await manager.save(step: 1, state: state))
+      try await manager.close()
+
+      var manifest = try await CheckpointReader().manifest(ofCheckpointAt: committed.path)
+      let chunkByteCount: Int64 = 256 << 20
+      let file = manifest.tensors[0].chunks[0].file
+      manifest.tensors = [
+        TensorEntry(
+          name: "huge", dtype: .uint8, shape: [Int(chunkByteCount) * 4096],
+          byteCount: chunkByteCount * 4096,
+          chunks: (0..<4096).map { index in
+            ChunkEntry(
+              file: file, offset: Int64(index) * 16, storedByteCount: 16,
+              rawOffset: Int64(index) * chunkByteCount, rawByteCount: chunkByteCount,
+              codec: .zstd, checksum: "0000000000000000")
+          })
+      ]
+      let manifestPath = committed.path + "/" + ManifestFile.fileName
+      try Data(try ManifestFile.encode(manifest)).write(to: URL(fileURLWithPath: manifestPath))
+
+      let error = await #expect(throws: CheckpointError.self) {
+        _ = try await CheckpointReader().load(checkpointAt: committed.path)
+      }
+      #expect(error?.code == .truncatedChunk)
+      #expect(error?.tensor == "huge")
+    }
+  }
 }

@@ -57,5 +57,8 @@ struct JSONParserTests {
     #expect(parse("1e999") == nil)
     #expect(parse("[-1e400]") == nil)
     #expect(parse("1e308") == .double(1e308))
+    #expect(parse("1e-400") == nil)
+    #expect(parse("0.0e-400") == .double(0))
+    #expect(parse("5e-324") == .double(.leastNonzeroMagnitude))
   }
 }

@@ -34,6 +34,8 @@ public struct CheckpointError: Error, Sendable, CustomStringConvertible {
     public static let storeLocked = Code("storeLocked")
     /// A file-system call failed.
     public static let io = Code("io")
+    /// The system refused the memory for a tensor being loaded.
+    public static let outOfMemory = Code("outOfMemory")
     /// The manager was shut down, or the save was cancelled.
     public static let cancelled = Code("cancelled")
     /// A safetensors file breaks that format's rules.

@@ -78,8 +78,20 @@ public enum ManifestFile {
       throw CheckpointError(
         .invalidManifest, "manifest JSON is invalid: \(violation.path) \(violation.reason)")
     }
+    // JSONDecoder accepts some text that is not JSON, such as a trailing comma or a byte order
+    // mark, and the format promises JSON.
+    let isStrictJSON =
+      JSONParser.parse(
+        body, options: .init(maxDepth: JSONKeyCheck.maxDepth, rejectsDuplicateKeys: true)) != nil
     do {
-      return try JSONCoding.decoder().decode(Manifest.self, from: Data(body))
+      let manifest = try JSONCoding.decoder().decode(Manifest.self, from: Data(body))
+      guard isStrictJSON else {
+        throw CheckpointError(
+          .invalidManifest,
+          "manifest JSON is invalid: the body is not JSON as RFC 8259 defines it (a trailing comma, a byte order mark or another extension); write the manifest again with a JSON encoder"
+        )
+      }
+      return manifest
     } catch let error as DecodingError {
       let detail = ManifestNumberDiagnosis.firstInvalidInteger(in: body) ?? describe(error)
       throw CheckpointError(.invalidManifest, "manifest JSON is invalid: \(detail)")

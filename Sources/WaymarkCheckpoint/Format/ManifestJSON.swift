@@ -111,7 +111,8 @@ enum ManifestJSON {
       case .object(let metricValues)? = root["metrics"],
       let extraState = root["extraState"],
       case .array(let writerValues)? = root["writers"],
-      case .array(let tensorValues)? = root["tensors"]
+      case .array(let tensorValues)? = root["tensors"],
+      let extraState = asFoundationReadsIt(extraState)
     else { return nil }
 
     var metrics: [String: Double] = [:]
@@ -133,7 +134,7 @@ enum ManifestJSON {
     }
     return Manifest(
       formatVersion: formatVersion, step: step, wallTime: wallTime, metrics: metrics,
-      extraState: nonFiniteNumbersRestored(extraState), writers: writers, tensors: tensors)
+      extraState: extraState, writers: writers, tensors: tensors)
   }
 
   private static func tensorEntry(_ value: JSONValue) -> TensorEntry? {
@@ -206,14 +207,38 @@ enum ManifestJSON {
     }
   }
 
-  /// Reads the strings `"NaN"`, `"Infinity"` and `"-Infinity"` in the non-tensor state back
-  /// as doubles, as `JSONDecoder` with ``JSONCoding``'s settings does.
-  private static func nonFiniteNumbersRestored(_ value: JSONValue) -> JSONValue {
+  /// Returns the non-tensor state as `JSONDecoder` with ``JSONCoding``'s settings reads it,
+  /// so that both readers give the same manifest, or `nil` when that is not certain.
+  ///
+  /// A number written with a fraction or an exponent whose value is a whole number of
+  /// magnitude at most 2^53 becomes an integer (`1.0` and `1e2` as `.int`), and the strings
+  /// `"NaN"`, `"Infinity"` and `"-Infinity"` become doubles. Whole numbers beyond 2^53 written
+  /// so are read as integers or doubles by rules of Foundation's own, so the fast reader
+  /// declines them and leaves the body to `JSONDecoder`.
+  private static func asFoundationReadsIt(_ value: JSONValue) -> JSONValue? {
     switch value {
-    case .string("NaN"), .string("Infinity"), .string("-Infinity"): .double(value.doubleValue!)
-    case .array(let elements): .array(elements.map(nonFiniteNumbersRestored))
-    case .object(let members): .object(members.mapValues(nonFiniteNumbersRestored))
-    default: value
+    case .string("NaN"), .string("Infinity"), .string("-Infinity"):
+      return .double(value.doubleValue!)
+    case .double(let number) where number.rounded() == number:
+      return abs(number) <= 0x1p53 ? .int(Int64(number)) : nil
+    case .array(let elements):
+      var converted: [JSONValue] = []
+      converted.reserveCapacity(elements.count)
+      for element in elements {
+        guard let element = asFoundationReadsIt(element) else { return nil }
+        converted.append(element)
+      }
+      return .array(converted)
+    case .object(let members):
+      var converted: [String: JSONValue] = [:]
+      converted.reserveCapacity(members.count)
+      for (key, member) in members {
+        guard let member = asFoundationReadsIt(member) else { return nil }
+        converted[key] = member
+      }
+      return .object(converted)
+    default:
+      return value
     }
   }
 }

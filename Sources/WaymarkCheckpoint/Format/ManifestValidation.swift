@@ -128,6 +128,10 @@ enum ManifestValidation {
   private static func invalid(_ message: String, tensor: String? = nil, chunk: Int? = nil)
     -> CheckpointError
   {
-    CheckpointError(.invalidManifest, "invalid manifest: \(message)", tensor: tensor, chunk: chunk)
+    // Messages about one tensor name it, so that a manifest of thousands of tensors points
+    // at the one to look at.
+    let subject = tensor.map { message.contains("'\($0)'") ? "" : "tensor '\($0)': " } ?? ""
+    return CheckpointError(
+      .invalidManifest, "invalid manifest: \(subject)\(message)", tensor: tensor, chunk: chunk)
   }
 }

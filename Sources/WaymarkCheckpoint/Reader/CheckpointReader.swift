@@ -111,15 +111,27 @@ public struct CheckpointReader: Sendable {
   /// checking every checksum.
   ///
   /// - Throws: ``CheckpointError`` naming the checkpoint, tensor and chunk of the first
-  ///   problem found: `.checksumMismatch`, `.truncatedChunk`, `.invalidChunk`, or a manifest
-  ///   error.
+  ///   problem found: `.checksumMismatch`, `.truncatedChunk`, `.invalidChunk`, `.outOfMemory`,
+  ///   or a manifest error.
   public func load(checkpointAt path: String) async throws -> LoadedCheckpoint {
     try await profiler.measure("checkpoint.load", category: "checkpoint") {
       let manifest = try await self.manifest(ofCheckpointAt: path)
       let files = try await openDataFiles(of: manifest, checkpointPath: path)
       defer { closeDataFiles(files) }
 
-      let buffers = manifest.tensors.map { TensorBuffer(byteCount: Int($0.byteCount)) }
+      // A damaged manifest can declare tensors far larger than its files hold, so the chunk
+      // ranges are checked before any tensor memory is allocated.
+      try Self.checkChunkRanges(of: manifest, files: files, checkpointPath: path)
+      let buffers = try manifest.tensors.map { entry in
+        do {
+          return try TensorBuffer(byteCount: Int(entry.byteCount))
+        } catch var error as CheckpointError {
+          error.path = path
+          error.tensor = entry.name
+          error.message = "tensor '\(entry.name)': " + error.message
+          throw error
+        }
+      }
       try await decodeAllChunks(of: manifest, into: buffers, files: files, checkpointPath: path)
 
       var tensors: [String: Tensor] = [:]
@@ -231,6 +243,24 @@ public struct CheckpointReader: Sendable {
     }
   }
 
+  /// Throws `.truncatedChunk` for the first chunk whose stored bytes lie beyond the end of its
+  /// data file.
+  private static func checkChunkRanges(
+    of manifest: Manifest, files: [String: OpenDataFile], checkpointPath: String
+  ) throws {
+    for tensor in manifest.tensors {
+      for (index, chunk) in tensor.chunks.enumerated() {
+        guard let file = files[chunk.file] else { continue }
+        let end = chunk.offset + chunk.storedByteCount
+        guard end > file.byteCount else { continue }
+        throw CheckpointError(
+          .truncatedChunk,
+          "tensor '\(tensor.name)' chunk \(index): stored bytes \(chunk.offset)..<\(end) lie beyond the end of '\(file.path)' (\(file.byteCount) bytes); the data file is truncated",
+          path: checkpointPath, tensor: tensor.name, chunk: index)
+      }
+    }
+  }
+
   /// Asks the kernel to start reading `batch` into its cache.
   private static func prefetch(
     _ batch: ReadBatch, of manifest: Manifest, files: [String: OpenDataFile]
@@ -310,9 +340,9 @@ struct ReadBatch: Sendable {
   var chunks: [ChunkReference]
   var storedByteCount: Int64
 
-  /// Groups the chunks of `manifest` in file order. Consecutive chunks join a batch when they
-  /// start where the previous one ends in the same file and the batch stays within
-  /// `maxStoredByteCount`; any other chunk starts a new batch.
+  /// Groups the chunks of `manifest` in file order. A chunk joins the current batch when it
+  /// starts where the previous one ends in the same file and the batch stays within
+  /// `maxStoredByteCount`. Any other chunk starts a new batch.
   static func plan(for manifest: Manifest, maxStoredByteCount: Int64) -> [ReadBatch] {
     var references: [(reference: ChunkReference, entry: ChunkEntry)] = []
     for (tensorIndex, tensor) in manifest.tensors.enumerated() {

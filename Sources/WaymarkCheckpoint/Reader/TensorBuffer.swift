@@ -1,3 +1,5 @@
+import Foundation
+
 /// Memory for one loaded tensor, filled in parallel by chunk decoders and then read-only.
 ///
 /// `@unchecked Sendable` is safe because decoders write disjoint byte ranges before the
@@ -5,16 +7,27 @@
 final class TensorBuffer: TensorStorage, @unchecked Sendable {
   let bytes: UnsafeMutableRawBufferPointer
 
-  init(byteCount: Int) {
+  /// Allocates `byteCount` bytes, aligned to 64.
+  ///
+  /// - Throws: ``CheckpointError`` with `.outOfMemory` when the system refuses the memory,
+  ///   where a plain allocation would stop the process.
+  init(byteCount: Int) throws {
     // An empty tensor still gets one byte, so the buffer always has an address.
-    bytes = UnsafeMutableRawBufferPointer.allocate(byteCount: max(byteCount, 1), alignment: 64)
+    var address: UnsafeMutableRawPointer?
+    guard posix_memalign(&address, 64, max(byteCount, 1)) == 0, let address else {
+      throw CheckpointError(
+        .outOfMemory,
+        "cannot allocate \(byteCount) bytes for the tensor; load it on a machine with more memory, or check the manifest, which may declare a size the checkpoint never held"
+      )
+    }
+    bytes = UnsafeMutableRawBufferPointer(start: address, count: max(byteCount, 1))
     self.byteCount = byteCount
   }
 
   private let byteCount: Int
 
   deinit {
-    bytes.deallocate()
+    free(bytes.baseAddress)
   }
 
   func withUnsafeBytes<Result>(_ body: (UnsafeRawBufferPointer) throws -> Result) rethrows -> Result

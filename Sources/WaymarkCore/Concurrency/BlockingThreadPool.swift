@@ -47,7 +47,8 @@ public final class BlockingThreadPool: Sendable {
   ///
   /// A lower priority keeps background checkpoint writes from slowing a training loop that
   /// shares the cores, at the cost of slower writes when the cores are busy. When the system
-  /// does not allow the change, the threads keep the normal priority.
+  /// refuses a change, the threads keep what they had reached: nice 19 without `SCHED_IDLE`,
+  /// or the normal priority.
   public init(threadCount: Int, name: String = "waymark.blocking", priority: Priority = .normal) {
     precondition(threadCount > 0, "a blocking thread pool needs at least one thread")
     self.threadCount = threadCount

@@ -5,7 +5,8 @@
 /// decoder. The parser accepts standard JSON (RFC 8259) and returns `nil` for anything else,
 /// including text cut short by a crash, so a torn line is never misread. Integers that fit
 /// `Int64` become `.int`, larger ones that fit `UInt64` become `.unsignedInt`, and every other
-/// number becomes `.double`; a number beyond the range of a double fails to parse. It reports only whether the text parsed, not why: callers that
+/// number becomes `.double`; a number beyond the range of a double, too large or too small to
+/// be told from zero, fails to parse. It reports only whether the text parsed, not why: callers that
 /// need a message for bad input parse it again with a diagnosing reader.
 public struct JSONParser {
   private let bytes: UnsafeRawBufferPointer
@@ -258,7 +259,9 @@ public struct JSONParser {
       guard index < bytes.count, isDigit(bytes[index]) else { return nil }
       while index < bytes.count, isDigit(bytes[index]) { index += 1 }
     }
+    var exponentStart: Int?
     if index < bytes.count, bytes[index] == UInt8(ascii: "e") || bytes[index] == UInt8(ascii: "E") {
+      exponentStart = index
       isInteger = false
       index += 1
       if index < bytes.count, bytes[index] == UInt8(ascii: "+") || bytes[index] == UInt8(ascii: "-")
@@ -278,9 +281,16 @@ public struct JSONParser {
     let text = String(
       decoding: UnsafeRawBufferPointer(rebasing: bytes[start..<index]), as: UTF8.self)
     // A literal too large for a double, such as 1e999, is out of range rather than infinite,
-    // as Foundation's decoder treats it.
+    // and a non-zero literal too small for one, such as 1e-400, is out of range rather than
+    // zero, as Foundation's decoder treats both.
     guard let value = Double(text), value.isFinite else { return nil }
+    if value == 0, hasNonZeroDigit(in: start..<(exponentStart ?? index)) { return nil }
     return .double(value)
+  }
+
+  /// Returns whether the bytes in `range` contain a digit other than zero.
+  private func hasNonZeroDigit(in range: Range<Int>) -> Bool {
+    range.contains { bytes[$0] >= UInt8(ascii: "1") && bytes[$0] <= UInt8(ascii: "9") }
   }
 
   /// Returns the value of a run of decimal digits, or `nil` when it does not fit `UInt64`.

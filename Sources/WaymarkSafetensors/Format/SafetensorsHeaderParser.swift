@@ -68,7 +68,14 @@ struct SafetensorsHeaderParser {
           ? SafetensorsTensorName.metadataKey : SafetensorsFailure.tensorField(key)
         // Swift compares strings by canonical equivalence, so two names that differ only in
         // Unicode normalization count as duplicates here, as they would as dictionary keys.
-        guard keys.insert(key).inserted else {
+        let (inserted, existing) = keys.insert(key)
+        guard inserted else {
+          guard Array(existing.utf8) == Array(key.utf8) else {
+            throw invalid(
+              field,
+              "differs from \(existing.debugDescription) only in Unicode normalization, and Waymark keys tensors by Swift strings, which treat the two as one name",
+              fix: "rename one of the two tensors in the program that wrote the file", tensor: key)
+          }
           throw invalid(field, "appears more than once in the header", tensor: key)
         }
         try scanner.expect(UInt8(ascii: ":"), after: "after the key of \(field)")
