@@ -72,6 +72,20 @@ public struct CheckpointError: Error, Sendable, CustomStringConvertible {
     return text
   }
 
+  /// Returns a copy that names the tensor and chunk it concerns, with the message prefixed
+  /// by them, located at `path` when given.
+  func attributed(toTensor tensor: String, chunk: Int? = nil, path: String? = nil)
+    -> CheckpointError
+  {
+    var copy = self
+    if let path { copy.path = path }
+    copy.tensor = tensor
+    copy.chunk = chunk
+    let subject = chunk.map { "tensor '\(tensor)' chunk \($0)" } ?? "tensor '\(tensor)'"
+    copy.message = subject + ": " + message
+    return copy
+  }
+
   /// Returns a copy located at `path` unless it already names a path.
   func located(at path: String) -> CheckpointError {
     var copy = self

@@ -125,11 +125,8 @@ public struct CheckpointReader: Sendable {
       let buffers = try manifest.tensors.map { entry in
         do {
           return try TensorBuffer(byteCount: Int(entry.byteCount))
-        } catch var error as CheckpointError {
-          error.path = path
-          error.tensor = entry.name
-          error.message = "tensor '\(entry.name)': " + error.message
-          throw error
+        } catch let error as CheckpointError {
+          throw error.attributed(toTensor: entry.name, path: path)
         }
       }
       try await decodeAllChunks(of: manifest, into: buffers, files: files, checkpointPath: path)
@@ -138,11 +135,8 @@ public struct CheckpointReader: Sendable {
       for (entry, buffer) in zip(manifest.tensors, buffers) {
         do {
           tensors[entry.name] = try Tensor(dtype: entry.dtype, shape: entry.shape, storage: buffer)
-        } catch var error as CheckpointError {
-          error.path = path
-          error.tensor = entry.name
-          error.message = "tensor '\(entry.name)': " + error.message
-          throw error
+        } catch let error as CheckpointError {
+          throw error.attributed(toTensor: entry.name, path: path)
         }
       }
       return LoadedCheckpoint(
@@ -251,12 +245,12 @@ public struct CheckpointReader: Sendable {
     for tensor in manifest.tensors {
       for (index, chunk) in tensor.chunks.enumerated() {
         guard let file = files[chunk.file] else { continue }
-        let end = chunk.offset + chunk.storedByteCount
-        guard end > file.byteCount else { continue }
-        throw CheckpointError(
-          .truncatedChunk,
-          "tensor '\(tensor.name)' chunk \(index): stored bytes \(chunk.offset)..<\(end) lie beyond the end of '\(file.path)' (\(file.byteCount) bytes); the data file is truncated",
-          path: checkpointPath, tensor: tensor.name, chunk: index)
+        do {
+          try ChunkReading.checkRange(
+            offset: chunk.offset, byteCount: chunk.storedByteCount, in: file)
+        } catch let error as CheckpointError {
+          throw error.attributed(toTensor: tensor.name, chunk: index, path: checkpointPath)
+        }
       }
     }
   }
@@ -284,10 +278,10 @@ public struct CheckpointReader: Sendable {
         .invalidManifest, "chunk names unknown data file '\(firstChunk.file)'",
         path: checkpointPath)
     }
-    // Several small chunks share one read. A single chunk, or a batch that runs past the end
-    // of a truncated file, is read chunk by chunk, so that an error names the chunk.
+    // Several small chunks share one read; `load` has checked that every range lies inside
+    // its file.
     let shared =
-      batch.chunks.count > 1 && firstChunk.offset + batch.storedByteCount <= file.byteCount
+      batch.chunks.count > 1
       ? try ChunkReading.readRange(
         offset: firstChunk.offset, byteCount: batch.storedByteCount, from: file)
       : nil
@@ -307,12 +301,8 @@ public struct CheckpointReader: Sendable {
         } else {
           try ChunkReading.readAndDecode(chunk, from: file, into: destination)
         }
-      } catch var error as CheckpointError {
-        error.path = checkpointPath
-        error.tensor = tensor.name
-        error.chunk = reference.chunk
-        error.message = "tensor '\(tensor.name)' chunk \(reference.chunk): " + error.message
-        throw error
+      } catch let error as CheckpointError {
+        throw error.attributed(toTensor: tensor.name, chunk: reference.chunk, path: checkpointPath)
       }
     }
   }
@@ -435,7 +425,8 @@ enum ChunkReading {
     return try readRange(offset: chunk.offset, byteCount: chunk.storedByteCount, from: file)
   }
 
-  private static func checkRange(offset: Int64, byteCount: Int64, in file: OpenDataFile) throws {
+  /// Throws `.truncatedChunk` when `byteCount` bytes at `offset` run past the end of `file`.
+  static func checkRange(offset: Int64, byteCount: Int64, in file: OpenDataFile) throws {
     let end = offset + byteCount
     guard end <= file.byteCount else {
       throw CheckpointError(

@@ -124,11 +124,9 @@ public struct CheckpointVerifier: Sendable {
     do {
       try ChunkReading.readAndDecode(chunk, from: file, into: destination)
       return nil
-    } catch var error as CheckpointError {
-      error.tensor = tensor
-      error.chunk = index
-      error.message = "tensor '\(tensor)' chunk \(index): " + error.message
-      return VerificationProblem(error, checkpoint: checkpoint)
+    } catch let error as CheckpointError {
+      return VerificationProblem(
+        error.attributed(toTensor: tensor, chunk: index), checkpoint: checkpoint)
     } catch {
       let wrapped = CheckpointError(
         .io, "tensor '\(tensor)' chunk \(index): \(error)", tensor: tensor, chunk: index)

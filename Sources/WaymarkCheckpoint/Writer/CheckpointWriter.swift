@@ -107,11 +107,9 @@ struct CheckpointWriter: Sendable {
   private func writeContents(_ request: CheckpointWriteRequest, into directory: String) async throws
     -> Manifest
   {
+    // `CheckpointManager.save` has validated every name before the request reached here.
     let tensors = request.state.tensors.sorted { $0.key < $1.key }.map {
       (name: $0.key, tensor: $0.value)
-    }
-    for entry in tensors {
-      try TensorName.validate(entry.name)
     }
     let dataFileName = CheckpointLayout.dataFileName(rank: rank)
     let dataPath = directory + "/" + dataFileName

@@ -39,7 +39,7 @@ public enum CanonicalJSON {
     case .double(let number):
       appendNumber(number, to: &output)
     case .string(let text):
-      appendString(text, to: &output)
+      JSONWriter.appendString(text, to: &output)
     case .array(let elements):
       output.append(UInt8(ascii: "["))
       for (index, element) in elements.enumerated() {
@@ -51,7 +51,7 @@ public enum CanonicalJSON {
       output.append(UInt8(ascii: "{"))
       for (index, key) in JSONWriter.sortedKeys(of: members).enumerated() {
         if index > 0 { output.append(UInt8(ascii: ",")) }
-        appendString(key, to: &output)
+        JSONWriter.appendString(key, to: &output)
         output.append(UInt8(ascii: ":"))
         append(members[key]!, to: &output)
       }
@@ -61,11 +61,11 @@ public enum CanonicalJSON {
 
   private static func appendNumber(_ number: Double, to output: inout [UInt8]) {
     if number.isNaN {
-      appendString("NaN", to: &output)
+      JSONWriter.appendString("NaN", to: &output)
       return
     }
     if number.isInfinite {
-      appendString(number > 0 ? "Infinity" : "-Infinity", to: &output)
+      JSONWriter.appendString(number > 0 ? "Infinity" : "-Infinity", to: &output)
       return
     }
     if number.rounded(.towardZero) == number, abs(number) < 9.223_372_036_854_775_808e18 {
@@ -87,9 +87,5 @@ public enum CanonicalJSON {
       text = "\(mantissa)e\(sign)\(digits.isEmpty ? "0" : String(digits))"
     }
     output.append(contentsOf: text.utf8)
-  }
-
-  static func appendString(_ text: String, to output: inout [UInt8]) {
-    JSONWriter.appendString(text, to: &output)
   }
 }

@@ -31,7 +31,7 @@ enum ConfigPaths {
   private static func join(_ path: String, key: String) -> String {
     if isIdentifier(key) { return path.isEmpty ? key : "\(path).\(key)" }
     var quoted: [UInt8] = []
-    CanonicalJSON.appendString(key, to: &quoted)
+    JSONWriter.appendString(key, to: &quoted)
     return "\(path.isEmpty ? "$" : path)[\(String(decoding: quoted, as: UTF8.self))]"
   }
 
