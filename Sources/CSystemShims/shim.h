@@ -44,7 +44,7 @@ static inline int waymark_lower_thread_priority(int niceness, int idle) {
   }
   return 0;
 #elif defined(__APPLE__)
-  // NOTE: this branch has not been compiled or run; the project was only built on Linux.
+  // NOTE: untested, because this branch has never been compiled on Darwin.
   (void)niceness;
   (void)idle;
   return setpriority(PRIO_DARWIN_THREAD, 0, PRIO_DARWIN_BG);

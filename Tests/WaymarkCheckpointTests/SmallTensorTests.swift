@@ -118,9 +118,9 @@ struct SmallTensorTests {
     }
   }
 
-  @Test("refused tensor memory is an error")
-  func refusedMemory() {
-    // More than a 64-bit process's address space, so every system refuses it.
+  @Test("failed allocation is an error")
+  func failedAllocation() {
+    // More than a 64-bit process's address space, so the allocation fails on every system.
     let error = #expect(throws: CheckpointError.self) {
       _ = try TensorBuffer(byteCount: 1 << 50)
     }

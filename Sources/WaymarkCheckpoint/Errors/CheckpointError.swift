@@ -34,7 +34,7 @@ public struct CheckpointError: Error, Sendable, CustomStringConvertible {
     public static let storeLocked = Code("storeLocked")
     /// A file-system call failed.
     public static let io = Code("io")
-    /// The system refused the memory for a tensor being loaded.
+    /// Memory for a tensor being loaded could not be allocated.
     public static let outOfMemory = Code("outOfMemory")
     /// The manager was shut down, or the save was cancelled.
     public static let cancelled = Code("cancelled")

@@ -64,7 +64,7 @@ public enum ManifestFile {
       try ManifestValidation.validate(manifest)
       return manifest
     }
-    // The fast reader declined the text; the diagnosing one explains what is wrong with it.
+    // The fast reader declined the text, so the diagnosing reader names what is wrong with it.
     let manifest = try decodeDiagnosing(body)
     try ManifestValidation.validate(manifest)
     return manifest

@@ -156,8 +156,8 @@ public struct CheckpointReader: Sendable {
       do {
         for name in names.sorted() {
           let file = try Self.openDataFile(named: name, in: checkpointPath, fileSystem: fileSystem)
-          // The kernel reads the start of each file while the first chunks are decoded; the
-          // decoders keep asking for the bytes further ahead.
+          // The kernel reads the start of each file while the first chunks are decoded, and
+          // the decoders ask for the bytes further ahead.
           fileSystem.prefetch(
             file.descriptor, offset: 0, byteCount: min(file.byteCount, ReadBatch.prefetchByteCount))
           opened[name] = file
@@ -278,8 +278,8 @@ public struct CheckpointReader: Sendable {
         .invalidManifest, "chunk names unknown data file '\(firstChunk.file)'",
         path: checkpointPath)
     }
-    // Several small chunks share one read; `load` has checked that every range lies inside
-    // its file.
+    // Several small chunks share one read. `load` has already checked that every range lies
+    // inside its file.
     let shared =
       batch.chunks.count > 1
       ? try ChunkReading.readRange(

@@ -9,8 +9,8 @@ final class TensorBuffer: TensorStorage, @unchecked Sendable {
 
   /// Allocates `byteCount` bytes, aligned to 64.
   ///
-  /// - Throws: ``CheckpointError`` with `.outOfMemory` when the system refuses the memory,
-  ///   where a plain allocation would stop the process.
+  /// - Throws: ``CheckpointError`` with `.outOfMemory` when the allocation fails, where
+  ///   `UnsafeMutableRawBufferPointer.allocate` would stop the process.
   init(byteCount: Int) throws {
     // An empty tensor still gets one byte, so the buffer always has an address.
     var address: UnsafeMutableRawPointer?

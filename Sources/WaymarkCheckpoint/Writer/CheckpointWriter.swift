@@ -170,7 +170,7 @@ struct CheckpointWriter: Sendable {
         submitNext()
       }
     }
-    // Batches finish in any order; a tensor's chunks are listed by their raw offset.
+    // Batches finish in any order, so each tensor's chunks are sorted by their raw offset.
     return results.map { chunks in
       zip(chunks, chunks.dropFirst()).allSatisfy { $0.rawOffset < $1.rawOffset }
         ? chunks : chunks.sorted { $0.rawOffset < $1.rawOffset }

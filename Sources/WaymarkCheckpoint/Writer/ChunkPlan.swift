@@ -41,7 +41,7 @@ struct ChunkBatch: Sendable {
 }
 
 extension ChunkPlan {
-  /// Groups `jobs` in order into batches of at most `maxRawByteCount` raw bytes; a job as
+  /// Groups `jobs` in order into batches of at most `maxRawByteCount` raw bytes. A job as
   /// large as that forms a batch alone.
   static func batches(of jobs: [ChunkJob], maxRawByteCount: Int) -> [ChunkBatch] {
     var batches: [ChunkBatch] = []

@@ -25,7 +25,7 @@ public final class BlockingThreadPool: Sendable {
   public static let shared = BlockingThreadPool(
     threadCount: max(2, ProcessInfo.processInfo.activeProcessorCount), name: "waymark.blocking")
 
-  /// Scheduling priority of the pool's threads.
+  /// A scheduling priority for the pool's threads.
   public enum Priority: Sendable, Equatable {
     /// The process's own priority.
     case normal

@@ -6,7 +6,7 @@
 /// including text cut short by a crash, so a torn line is never misread. Integers that fit
 /// `Int64` become `.int`, larger ones that fit `UInt64` become `.unsignedInt`, and every other
 /// number becomes `.double`; a number beyond the range of a double, too large or too small to
-/// be told from zero, fails to parse. It reports only whether the text parsed, not why: callers that
+/// be distinguished from zero, fails to parse. It reports only whether the text parsed, not why: callers that
 /// need a message for bad input parse it again with a diagnosing reader.
 public struct JSONParser {
   private let bytes: UnsafeRawBufferPointer
