@@ -23,7 +23,15 @@ struct ManifestJSONTests {
       tensors: [
         TensorEntry(
           name: "layers.0.weight", dtype: .float32, shape: [1025], byteCount: 4100, chunks: chunks),
+        TensorEntry(
+          name: "packed.bias", dtype: .float32, shape: [3], byteCount: 12, chunks: [],
+          pack: PackedLocation(index: 0, rawOffset: 0)),
         TensorEntry(name: "scalar.é", dtype: .bfloat16, shape: [0, 3], byteCount: 0, chunks: []),
+      ],
+      packs: [
+        ChunkEntry(
+          file: "data-00000.bin", offset: 5004, storedByteCount: 12, rawOffset: 0,
+          rawByteCount: 12, codec: .raw, checksum: "00112233445566ff")
       ])
   }
 
@@ -39,6 +47,7 @@ struct ManifestJSONTests {
     let body = ManifestJSON.encode(manifest)
     let decoded = try JSONCoding.decoder().decode(Manifest.self, from: Data(body))
     #expect(decoded.tensors == manifest.tensors)
+    #expect(decoded.packs == manifest.packs)
     #expect(decoded.writers == manifest.writers)
     #expect(decoded.step == manifest.step)
     #expect(decoded.wallTime == manifest.wallTime)
@@ -54,6 +63,7 @@ struct ManifestJSONTests {
     let body = Array(try JSONCoding.encoder().encode(manifest))
     let decoded = try #require(body.withUnsafeBytes(ManifestJSON.decode))
     #expect(decoded.tensors == manifest.tensors)
+    #expect(decoded.packs == manifest.packs)
     #expect(decoded.writers == manifest.writers)
     #expect(decoded.extraState["optimizer"]?["lr"] == 0.001)
     #expect(decoded.extraState["rng"] == .unsignedInt(18_446_744_073_709_551_615))
@@ -97,7 +107,8 @@ struct ManifestJSONTests {
     let tokens = [
       "1.0", "-", "e5", "\"", ",", "}", "]", "{", "[", "null", "true", "0", "-0", "1e999",
       "18446744073709551616", "\\u0000", "\\ud800", "\"step\":1,", " ", "1e-400", "-0.0",
-      "2e-324", "9223372036854775808.0", "1e2",
+      "2e-324", "9223372036854775808.0", "1e2", #""pack":{"index":0,"rawOffset":0},"#,
+      #""packs":null,"#, #""pack":null,"#,
     ].map { Array($0.utf8) }
     var generator = SplitMix64(state: 7)
     var accepted = 0
@@ -121,6 +132,7 @@ struct ManifestJSONTests {
         "the fast reader accepted a body Foundation rejects: \(String(decoding: body, as: UTF8.self))"
       )
       #expect(fast.tensors == slow.tensors)
+      #expect(fast.packs == slow.packs)
       #expect(fast.writers == slow.writers)
       #expect(fast.step == slow.step)
       #expect(fast.formatVersion == slow.formatVersion)
@@ -129,6 +141,49 @@ struct ManifestJSONTests {
       #expect(fast.extraState == slow.extraState)
     }
     #expect(accepted > 100)
+  }
+
+  @Test(
+    "reader takes any key order, escaped and unknown keys, and whitespace",
+    arguments: [
+      (#""step":"#, #""st\u0065p":"#),
+      (#"{"extraState""#, #"{"zzz":{"a":[1,{"b":null}]},"extraState""#),
+      (#"{"byteCount""#, #" { "unknown" : [ ] , "byteCount" "#),
+      (#""rawOffset":0,"storedByteCount":12}"#, #""storedByteCount":12,"rawOffset":0}"#),
+      (
+        #""name":"packed.bias","pack":{"index":0,"rawOffset":0}"#,
+        #""pack":{"rawOffset":0,"index":0},"name":"packed.bias""#
+      ),
+    ])
+  func readerMatchesFoundationOnEditedText(target: String, replacement: String) throws {
+    let text = String(
+      decoding: ManifestJSON.encode(sampleManifest(extraState: extraState)), as: UTF8.self)
+    try #require(text.contains(target))
+    let body = Array(text.replacing(target, with: replacement, maxReplacements: 1).utf8)
+    let fast = try #require(body.withUnsafeBytes(ManifestJSON.decode))
+    let slow = try ManifestFile.decodeDiagnosing(body[...])
+    #expect(fast.tensors == slow.tensors)
+    #expect(fast.packs == slow.packs)
+    #expect(fast.step == slow.step)
+    #expect(fast.extraState == slow.extraState)
+  }
+
+  @Test("reader rejects a key repeated under an escaped spelling")
+  func escapedDuplicateKey() throws {
+    let text = String(decoding: ManifestJSON.encode(sampleManifest(extraState: [:])), as: UTF8.self)
+    let body = Array(text.replacing(#"{"extraState""#, with: #"{"st\u0065p":5,"extraState""#).utf8)
+    #expect(body.withUnsafeBytes(ManifestJSON.decode) == nil)
+    #expect(throws: CheckpointError.self) { _ = try ManifestFile.decodeDiagnosing(body[...]) }
+  }
+
+  @Test("reader decodes pretty-printed Foundation output")
+  func prettyPrinted() throws {
+    let manifest = sampleManifest(extraState: extraState)
+    let body = Array(try JSONCoding.encoder(pretty: true).encode(manifest))
+    let decoded = try #require(body.withUnsafeBytes(ManifestJSON.decode))
+    #expect(decoded.tensors == manifest.tensors)
+    #expect(decoded.packs == manifest.packs)
+    #expect(decoded.writers == manifest.writers)
   }
 
   private func framed(_ body: [UInt8]) -> [UInt8] {

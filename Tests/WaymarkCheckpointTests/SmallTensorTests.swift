@@ -10,10 +10,16 @@ struct SmallTensorTests {
   func batches() {
     let sizes = [100, 200, 300, 1000, 50, 50, 999, 1]
     let jobs = sizes.enumerated().map { index, size in
-      ChunkJob(tensorIndex: index, chunkIndex: 0, rawOffset: 0, rawByteCount: size)
+      ChunkJob(source: .slice(tensorIndex: index, chunkIndex: 0, rawOffset: 0), rawByteCount: size)
     }
     let batches = ChunkPlan.batches(of: jobs, maxRawByteCount: 1000)
-    #expect(batches.map { $0.jobs.map(\.tensorIndex) } == [[0, 1, 2], [3], [4, 5], [6, 7]])
+    let tensorIndices = batches.map { batch in
+      batch.jobs.map { job in
+        guard case .slice(let tensorIndex, _, _) = job.source else { return -1 }
+        return tensorIndex
+      }
+    }
+    #expect(tensorIndices == [[0, 1, 2], [3], [4, 5], [6, 7]])
     #expect(batches.allSatisfy { $0.jobs.reduce(0) { $0 + $1.rawByteCount } <= 1000 })
     #expect(ChunkPlan.batches(of: [], maxRawByteCount: 1000).isEmpty)
   }
@@ -39,6 +45,9 @@ struct SmallTensorTests {
 
       let loaded = try await CheckpointReader().load(checkpointAt: committed.path)
       #expect(loaded.state.tensors == tensors)
+      #expect(loaded.manifest.formatVersion == 2)
+      #expect(loaded.manifest.packs.count > 1)
+      #expect(loaded.manifest.tensors.filter { $0.pack == nil }.map(\.name) == ["large.weight"])
       for entry in loaded.manifest.tensors {
         let offsets = entry.chunks.map(\.rawOffset)
         #expect(offsets == offsets.sorted(), "chunks of \(entry.name) are out of order")
@@ -82,12 +91,16 @@ struct SmallTensorTests {
         tensors[String(format: "t%03d", index)] = try Tensor(
           (0..<64).map { Float(index * 64 + $0) }, shape: [64])
       }
-      let manager = try await CheckpointManager(directory: directory)
+      // Every tensor gets chunks of its own, which are then read in shared batches.
+      var options = CheckpointManager.Options()
+      options.maxPackedTensorByteCount = 0
+      let manager = try await CheckpointManager(directory: directory, options: options)
       let committed = try await manager.waitForCommit(
         of: try await manager.save(step: 1, state: TrainingState(tensors: tensors)))
       try await manager.close()
 
       let manifest = try await CheckpointReader().manifest(ofCheckpointAt: committed.path)
+      #expect(manifest.formatVersion == 1)
       let target = manifest.tensors[120]
       let dataPath = committed.path + "/" + target.chunks[0].file
       let handle = try #require(FileHandle(forUpdatingAtPath: dataPath))
@@ -140,7 +153,8 @@ struct SmallTensorTests {
 
       var manifest = try await CheckpointReader().manifest(ofCheckpointAt: committed.path)
       let chunkByteCount: Int64 = 256 << 20
-      let file = manifest.tensors[0].chunks[0].file
+      let file = manifest.writers[0].files[0]
+      manifest.packs = []
       manifest.tensors = [
         TensorEntry(
           name: "huge", dtype: .uint8, shape: [Int(chunkByteCount) * 4096],

@@ -43,10 +43,28 @@ enum ManifestBytes {
       ])
   }
 
+  /// Returns the valid manifest with two 8-byte tensors packed into one raw pack after the
+  /// chunks of the first tensor.
+  static func packedManifest() -> Manifest {
+    var manifest = validManifest()
+    let packed = ["a.bias", "a.scale"].enumerated().map { index, name in
+      TensorEntry(
+        name: name, dtype: .float32, shape: [2], byteCount: 8, chunks: [],
+        pack: PackedLocation(index: 0, rawOffset: Int64(index) * 8))
+    }
+    manifest.tensors = packed + manifest.tensors
+    manifest.packs = [
+      ChunkEntry(
+        file: "rank-00000.data", offset: 32, storedByteCount: 16, rawOffset: 0, rawByteCount: 16,
+        codec: .raw, checksum: "0011223344556677")
+    ]
+    return manifest
+  }
+
   /// Returns the framed bytes of `manifest` after `mutate` changes it; the encoder signs
   /// the changed body, so validation runs instead of the checksum check.
-  static func signed(_ mutate: (inout Manifest) -> Void) -> [UInt8] {
-    var manifest = validManifest()
+  static func signed(packed: Bool = false, _ mutate: (inout Manifest) -> Void) -> [UInt8] {
+    var manifest = packed ? packedManifest() : validManifest()
     mutate(&manifest)
     return try! ManifestFile.encode(manifest)
   }
@@ -84,6 +102,15 @@ private func signed(
   _ mutate: (inout Manifest) -> Void
 ) -> HostileManifestCase {
   HostileManifestCase(label: label, bytes: ManifestBytes.signed(mutate), field: field, code: code)
+}
+
+/// Returns a hostile case made from the manifest with packs, whose tensors 0 and 1 are packed.
+private func packed(
+  _ label: String, field: String, _ mutate: (inout Manifest) -> Void
+) -> HostileManifestCase {
+  HostileManifestCase(
+    label: label, bytes: ManifestBytes.signed(packed: true, mutate), field: field,
+    code: .invalidManifest)
 }
 
 private func resigned(
@@ -124,8 +151,8 @@ private let hostileManifests: [HostileManifestCase] = [
   raw("body a JSON array", ManifestBytes.frame(body: "[]"), field: "manifest JSON is invalid"),
 
   // Version.
-  signed("format version 2", field: "format version 2", code: .unsupportedVersion) {
-    $0.formatVersion = 2
+  signed("format version 3", field: "format version 3", code: .unsupportedVersion) {
+    $0.formatVersion = 3
   },
   signed("format version 0", field: "format version 0", code: .unsupportedVersion) {
     $0.formatVersion = 0
@@ -242,6 +269,55 @@ private let hostileManifests: [HostileManifestCase] = [
     $0.tensors[0].chunks[0].checksum = "not-a-checksum!!"
   },
 
+  // Packs of small tensors.
+  packed("packs in format version 1", field: "packs need version 2") { $0.formatVersion = 1 },
+  packed("pack index out of range", field: "names pack 5, but the manifest has 1 packs") {
+    $0.tensors[1].pack?.index = 5
+  },
+  packed("negative pack index", field: "names pack -1") { $0.tensors[0].pack?.index = -1 },
+  packed("misaligned tensor in a pack", field: "raw offset 6 in pack 0 is not a multiple") {
+    $0.tensors[1].pack?.rawOffset = 6
+  },
+  packed("packed tensors overlap", field: "starts at raw offset 0 of pack 0") {
+    $0.tensors[1].pack?.rawOffset = 0
+  },
+  packed("gap in a pack", field: "starts at raw offset 12 of pack 0") {
+    $0.tensors[1].pack?.rawOffset = 12
+  },
+  packed("negative offset in a pack", field: "starts at raw offset -8 of pack 0") {
+    $0.tensors[0].pack?.rawOffset = -8
+  },
+  packed("pack longer than its tensors", field: "pack 0 declares 24 raw bytes") {
+    $0.packs[0].rawByteCount = 24
+    $0.packs[0].storedByteCount = 24
+  },
+  packed("tensor past the end of its pack", field: "run past the end of pack 0") {
+    $0.packs[0].rawByteCount = 12
+    $0.packs[0].storedByteCount = 12
+  },
+  packed("huge tensor in a pack", field: "run past the end of pack 0") {
+    $0.tensors[1].shape = [1 << 60]
+    $0.tensors[1].byteCount = 1 << 62
+  },
+  packed("pack with no tensors", field: "pack 1 declares 8 raw bytes, but its tensors hold 0") {
+    var empty = $0.packs[0]
+    empty.rawByteCount = 8
+    empty.storedByteCount = 8
+    $0.packs.append(empty)
+  },
+  packed("pack raw offset", field: "a pack's is always 0") { $0.packs[0].rawOffset = 4 },
+  packed("pack names an unlisted file", field: "pack 0 names data file 'other.data'") {
+    $0.packs[0].file = "other.data"
+  },
+  packed("pack checksum", field: "pack 0 checksum 'xyz'") { $0.packs[0].checksum = "xyz" },
+  packed("packed tensor with chunks", field: "a packed tensor has no chunks of its own") {
+    $0.tensors[0].chunks = $0.tensors[2].chunks
+  },
+  packed("packed empty tensor", field: "an empty tensor is never packed") {
+    $0.tensors[0].shape = [0]
+    $0.tensors[0].byteCount = 0
+  },
+
   // JSON the encoder cannot produce, signed after editing the text.
   resigned(
     "dimension beyond Int64", replacing: #""shape":[4,2]"#,
@@ -276,6 +352,12 @@ struct HostileManifestTests {
     }
     #expect(error.code == hostile.code)
     #expect(error.message.contains(hostile.field), "message: \(error.message)")
+  }
+
+  @Test("manifest with packs decodes")
+  func packedManifest() throws {
+    let manifest = ManifestBytes.packedManifest()
+    #expect(try ManifestFile.decode(try ManifestFile.encode(manifest)) == manifest)
   }
 
   @Test("manifest over 256 MiB rejected")

@@ -11,7 +11,8 @@ enum InspectCommand: Command {
     Usage: waymark inspect CHECKPOINT|FILE.safetensors [--json]
 
     Prints the step, save time, metrics, non-tensor state and every tensor (dtype, shape,
-    raw and stored bytes, chunk count) of a checkpoint directory. Only the manifest is
+    raw and stored bytes, chunk count, or the pack that holds it) of a checkpoint
+    directory. A packed tensor's stored bytes are its share of the pack's. Only the manifest is
     read; run 'waymark verify' to check the data. For a .safetensors file, prints its
     metadata and tensors after checking the header strictly.
 
@@ -30,10 +31,13 @@ enum InspectCommand: Command {
     var storedByteCount: Int64
     var chunkCount: Int
     var codecs: [String]
+    /// Index of the pack holding the tensor, when it is packed with other small tensors.
+    var pack: Int?
   }
 
   struct Summary: Encodable {
     var path: String
+    var formatVersion: Int
     var step: Int64
     var wallTime: Double
     var savedAt: String
@@ -93,16 +97,26 @@ enum InspectCommand: Command {
 
   static func makeSummary(_ manifest: Manifest, path: String) -> Summary {
     let tensors = manifest.tensors.map { tensor in
-      TensorSummary(
+      var summary = TensorSummary(
         name: tensor.name, dtype: tensor.dtype.rawValue, shape: tensor.shape,
         rawByteCount: tensor.byteCount,
         storedByteCount: tensor.storedByteCount, chunkCount: tensor.chunks.count,
         codecs: Array(Set(tensor.chunks.map(\.codec.rawValue))).sorted())
+      if let location = tensor.pack {
+        let pack = manifest.packs[location.index]
+        summary.pack = location.index
+        summary.codecs = [pack.codec.rawValue]
+        summary.storedByteCount = Int64(
+          (Double(pack.storedByteCount) * Double(tensor.byteCount) / Double(pack.rawByteCount))
+            .rounded())
+      }
+      return summary
     }
     let savedAt = ISO8601DateFormatter().string(
       from: Date(timeIntervalSince1970: manifest.wallTime))
     return Summary(
-      path: path, step: manifest.step, wallTime: manifest.wallTime, savedAt: savedAt,
+      path: path, formatVersion: manifest.formatVersion, step: manifest.step,
+      wallTime: manifest.wallTime, savedAt: savedAt,
       metrics: manifest.metrics,
       extraState: manifest.extraState, rawByteCount: manifest.rawByteCount,
       storedByteCount: manifest.storedByteCount, tensors: tensors)
@@ -111,6 +125,7 @@ enum InspectCommand: Command {
   private static func printText(_ summary: Summary, console: Console) {
     console.print("checkpoint  \(summary.path)")
     console.print("step        \(summary.step)")
+    console.print("format      version \(summary.formatVersion)")
     console.print("saved at    \(summary.savedAt)")
     let ratio =
       summary.rawByteCount > 0 ? Double(summary.storedByteCount) / Double(summary.rawByteCount) : 1
@@ -146,7 +161,7 @@ enum InspectCommand: Command {
             toLength: 10, withPad: " ", startingAt: 0) + "  "
           + ByteCountText.format(tensor.storedByteCount).padding(
             toLength: 10, withPad: " ", startingAt: 0) + "  "
-          + String(tensor.chunkCount))
+          + (tensor.pack.map { "pack \($0)" } ?? String(tensor.chunkCount)))
     }
   }
 }

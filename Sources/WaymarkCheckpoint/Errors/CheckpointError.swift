@@ -50,18 +50,21 @@ public struct CheckpointError: Error, Sendable, CustomStringConvertible {
   public var tensor: String?
   /// Index of the chunk within its tensor.
   public var chunk: Int?
+  /// Index of the pack in the manifest, when the problem is in a pack of small tensors.
+  public var pack: Int?
   /// The error that caused this one.
   public var underlying: (any Error)?
 
   public init(
     _ code: Code, _ message: String, path: String? = nil, tensor: String? = nil, chunk: Int? = nil,
-    underlying: (any Error)? = nil
+    pack: Int? = nil, underlying: (any Error)? = nil
   ) {
     self.code = code
     self.message = message
     self.path = path
     self.tensor = tensor
     self.chunk = chunk
+    self.pack = pack
     self.underlying = underlying
   }
 
@@ -83,6 +86,19 @@ public struct CheckpointError: Error, Sendable, CustomStringConvertible {
     copy.chunk = chunk
     let subject = chunk.map { "tensor '\(tensor)' chunk \($0)" } ?? "tensor '\(tensor)'"
     copy.message = subject + ": " + message
+    return copy
+  }
+
+  /// Returns a copy that names the pack it concerns and the tensors stored in it, with the
+  /// message prefixed by them, located at `path` when given.
+  func attributed(toPack pack: Int, tensors: [String], path: String? = nil) -> CheckpointError {
+    var copy = self
+    if let path { copy.path = path }
+    copy.pack = pack
+    let named = tensors.prefix(2).map { "'\($0)'" }.joined(separator: ", ")
+    let more = tensors.count > 2 ? " and \(tensors.count - 2) more" : ""
+    let members = tensors.isEmpty ? "" : " (tensors \(named)\(more))"
+    copy.message = "pack \(pack)\(members): " + message
     return copy
   }
 

@@ -44,7 +44,8 @@ public enum ManifestFile {
     else {
       throw CheckpointError(
         .invalidManifest,
-        "manifest is truncated or not a Waymark manifest: its framing does not match format v1")
+        "manifest is truncated or not a Waymark manifest: its framing does not match docs/FORMAT.md"
+      )
     }
     let checksumText = String(decoding: bytes[prefix.count..<(prefix.count + 16)], as: UTF8.self)
     guard let expected = XXH3.parseHex(checksumText) else {

@@ -4,13 +4,13 @@ import WaymarkCore
 ///
 /// A checkpoint of 10,000 tensors has a manifest of about 2.4 MB, which `JSONEncoder` took
 /// about 90 ms to write and `JSONDecoder` about 210 ms to read on the benchmark machine: more
-/// than the tensors themselves. The writer appends tokens to one buffer; the reader parses
-/// with ``JSONParser`` and maps the tree by hand. Both follow the Codable form of ``Manifest``
-/// exactly, and keys are written sorted, as ``JSONCoding`` writes them.
+/// than the tensors themselves. The writer appends tokens to one buffer; the reader reads
+/// each field with ``JSONParser``'s token methods. Both follow the Codable form of
+/// ``Manifest`` exactly, and keys are written sorted, as ``JSONCoding`` writes them.
 ///
-/// The reader is a fast path only: it returns `nil` for anything it does not expect, and
-/// ``ManifestFile`` then decodes the same bytes with `JSONDecoder`, whose errors name the field
-/// that is wrong.
+/// The reader (``ManifestJSONReader``) is a fast path only: it returns `nil` for anything it
+/// does not expect, and ``ManifestFile`` then decodes the same bytes with `JSONDecoder`, whose
+/// errors name the field that is wrong.
 enum ManifestJSON {
   /// Deepest nesting accepted, the same limit ``JSONKeyCheck`` enforces.
   private static let parserOptions = JSONParser.Options(
@@ -28,12 +28,21 @@ enum ManifestJSON {
     JSONWriter.appendInteger(Int64(manifest.formatVersion), to: &buffer)
     JSONWriter.appendLiteral(#","metrics":"#, to: &buffer)
     JSONWriter.appendNumbers(manifest.metrics, to: &buffer)
+    if !manifest.packs.isEmpty {
+      JSONWriter.appendLiteral(#","packs":["#, to: &buffer)
+      for (index, pack) in manifest.packs.enumerated() {
+        if index > 0 { buffer.append(UInt8(ascii: ",")) }
+        append(pack, to: &buffer)
+      }
+      buffer.append(UInt8(ascii: "]"))
+    }
     JSONWriter.appendLiteral(#","step":"#, to: &buffer)
     JSONWriter.appendInteger(manifest.step, to: &buffer)
     JSONWriter.appendLiteral(#","tensors":["#, to: &buffer)
-    for (index, tensor) in manifest.tensors.enumerated() {
+    // Indices rather than elements: copying an entry retains its name, shape and chunks.
+    for index in manifest.tensors.indices {
       if index > 0 { buffer.append(UInt8(ascii: ",")) }
-      append(tensor, to: &buffer)
+      append(manifest.tensors[index], to: &buffer)
     }
     JSONWriter.appendLiteral(#"],"wallTime":"#, to: &buffer)
     JSONWriter.appendNumber(manifest.wallTime, to: &buffer)
@@ -58,6 +67,13 @@ enum ManifestJSON {
     JSONWriter.appendString(tensor.dtype.rawValue, to: &buffer)
     JSONWriter.appendLiteral(#","name":"#, to: &buffer)
     JSONWriter.appendString(tensor.name, to: &buffer)
+    if let pack = tensor.pack {
+      JSONWriter.appendLiteral(#","pack":{"index":"#, to: &buffer)
+      JSONWriter.appendInteger(Int64(pack.index), to: &buffer)
+      JSONWriter.appendLiteral(#","rawOffset":"#, to: &buffer)
+      JSONWriter.appendInteger(pack.rawOffset, to: &buffer)
+      buffer.append(UInt8(ascii: "}"))
+    }
     JSONWriter.appendLiteral(#","shape":["#, to: &buffer)
     for (index, extent) in tensor.shape.enumerated() {
       if index > 0 { buffer.append(UInt8(ascii: ",")) }
@@ -104,101 +120,15 @@ enum ManifestJSON {
   /// Returns the manifest in `body`, or `nil` when the text is not what the writer produces:
   /// invalid JSON, a duplicate key, a missing field or a value of another type.
   static func decode(_ body: UnsafeRawBufferPointer) -> Manifest? {
-    guard case .object(let root)? = JSONParser.parse(body, options: parserOptions),
-      let formatVersion = root["formatVersion"].flatMap(integer).flatMap({ Int(exactly: $0) }),
-      let step = root["step"].flatMap(integer),
-      let wallTime = root["wallTime"].flatMap(double),
-      case .object(let metricValues)? = root["metrics"],
-      let extraState = root["extraState"],
-      case .array(let writerValues)? = root["writers"],
-      case .array(let tensorValues)? = root["tensors"],
-      let extraState = asFoundationReadsIt(extraState)
-    else { return nil }
-
-    var metrics: [String: Double] = [:]
-    for (name, value) in metricValues {
-      guard let number = double(value) else { return nil }
-      metrics[name] = number
-    }
-    var writers: [WriterEntry] = []
-    writers.reserveCapacity(writerValues.count)
-    for value in writerValues {
-      guard let writer = writerEntry(value) else { return nil }
-      writers.append(writer)
-    }
-    var tensors: [TensorEntry] = []
-    tensors.reserveCapacity(tensorValues.count)
-    for value in tensorValues {
-      guard let tensor = tensorEntry(value) else { return nil }
-      tensors.append(tensor)
-    }
-    return Manifest(
-      formatVersion: formatVersion, step: step, wallTime: wallTime, metrics: metrics,
-      extraState: extraState, writers: writers, tensors: tensors)
+    var reader = ManifestJSONReader(body, options: parserOptions)
+    return reader.readManifest()
   }
+}
 
-  private static func tensorEntry(_ value: JSONValue) -> TensorEntry? {
-    guard case .object(let fields) = value,
-      let name = fields["name"]?.stringValue,
-      let dtype = fields["dtype"]?.stringValue.flatMap(DType.init(rawValue:)),
-      case .array(let shapeValues)? = fields["shape"],
-      let byteCount = fields["byteCount"].flatMap(integer),
-      case .array(let chunkValues)? = fields["chunks"]
-    else { return nil }
-    var shape: [Int] = []
-    shape.reserveCapacity(shapeValues.count)
-    for extent in shapeValues {
-      guard let extent = integer(extent).flatMap({ Int(exactly: $0) }) else { return nil }
-      shape.append(extent)
-    }
-    var chunks: [ChunkEntry] = []
-    chunks.reserveCapacity(chunkValues.count)
-    for chunkValue in chunkValues {
-      guard let chunk = chunkEntry(chunkValue) else { return nil }
-      chunks.append(chunk)
-    }
-    return TensorEntry(name: name, dtype: dtype, shape: shape, byteCount: byteCount, chunks: chunks)
-  }
-
-  private static func chunkEntry(_ value: JSONValue) -> ChunkEntry? {
-    guard case .object(let fields) = value,
-      let file = fields["file"]?.stringValue,
-      let offset = fields["offset"].flatMap(integer),
-      let storedByteCount = fields["storedByteCount"].flatMap(integer),
-      let rawOffset = fields["rawOffset"].flatMap(integer),
-      let rawByteCount = fields["rawByteCount"].flatMap(integer),
-      let codec = fields["codec"]?.stringValue.flatMap(ChunkCodec.init(rawValue:)),
-      let checksum = fields["checksum"]?.stringValue
-    else { return nil }
-    return ChunkEntry(
-      file: file, offset: offset, storedByteCount: storedByteCount, rawOffset: rawOffset,
-      rawByteCount: rawByteCount, codec: codec, checksum: checksum)
-  }
-
-  private static func writerEntry(_ value: JSONValue) -> WriterEntry? {
-    guard case .object(let fields) = value,
-      let rank = fields["rank"].flatMap(integer).flatMap({ Int(exactly: $0) }),
-      let worldSize = fields["worldSize"].flatMap(integer).flatMap({ Int(exactly: $0) }),
-      let host = fields["host"]?.stringValue,
-      case .array(let fileValues)? = fields["files"]
-    else { return nil }
-    var files: [String] = []
-    for fileValue in fileValues {
-      guard let file = fileValue.stringValue else { return nil }
-      files.append(file)
-    }
-    return WriterEntry(rank: rank, worldSize: worldSize, host: host, files: files)
-  }
-
-  /// Returns the value of an integer field: only an integer token that fits `Int64`.
-  private static func integer(_ value: JSONValue) -> Int64? {
-    guard case .int(let integer) = value else { return nil }
-    return integer
-  }
-
+extension ManifestJSONReader {
   /// Returns the value of a double field: a finite number or one of the strings for NaN and the infinities, as
   /// ``JSONCoding`` reads them.
-  private static func double(_ value: JSONValue) -> Double? {
+  static func double(_ value: JSONValue) -> Double? {
     switch value {
     case .int(let integer): Double(integer)
     case .double(let number) where number.isFinite: number
@@ -215,7 +145,7 @@ enum ManifestJSON {
   /// `"NaN"`, `"Infinity"` and `"-Infinity"` become doubles. Whole numbers beyond 2^53 written
   /// so are read as integers or doubles by rules of Foundation's own, so the fast reader
   /// declines them and leaves the body to `JSONDecoder`.
-  private static func asFoundationReadsIt(_ value: JSONValue) -> JSONValue? {
+  static func asFoundationReadsIt(_ value: JSONValue) -> JSONValue? {
     switch value {
     case .string("NaN"), .string("Infinity"), .string("-Infinity"):
       return .double(value.doubleValue!)

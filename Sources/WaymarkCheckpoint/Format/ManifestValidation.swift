@@ -4,10 +4,11 @@ import WaymarkCore
 enum ManifestValidation {
   /// Throws `.invalidManifest` naming the first field that breaks a rule.
   static func validate(_ manifest: Manifest) throws {
-    guard manifest.formatVersion == Manifest.currentFormatVersion else {
+    let versions = Manifest.supportedFormatVersions
+    guard versions.contains(manifest.formatVersion) else {
       throw CheckpointError(
         .unsupportedVersion,
-        "manifest format version \(manifest.formatVersion) is not supported; this Waymark reads version \(Manifest.currentFormatVersion), so upgrade Waymark to read it"
+        "manifest format version \(manifest.formatVersion) is not supported; this Waymark reads versions \(versions.lowerBound) to \(versions.upperBound), so upgrade Waymark to read it"
       )
     }
     guard manifest.step >= 0 else {
@@ -42,6 +43,61 @@ enum ManifestValidation {
       }
       try validate(tensor, files: files)
     }
+    try validatePacks(of: manifest, files: files)
+  }
+
+  /// Checks each pack like a chunk, and that the tensors naming it cover its raw bytes
+  /// exactly once.
+  private static func validatePacks(of manifest: Manifest, files: Set<String>) throws {
+    let packedTensors = manifest.tensors.lazy.filter { $0.pack != nil }
+    guard manifest.formatVersion >= 2 || (manifest.packs.isEmpty && packedTensors.isEmpty) else {
+      throw invalid(
+        "format version \(manifest.formatVersion) has no packs, but the manifest uses them; packs need version 2"
+      )
+    }
+    for (index, pack) in manifest.packs.enumerated() {
+      try validate(pack, label: "pack \(index)", tensor: nil, index: index, files: files)
+      guard pack.rawOffset == 0 else {
+        throw invalid("pack \(index) has raw offset \(pack.rawOffset); a pack's is always 0")
+      }
+    }
+    for tensor in packedTensors {
+      let location = tensor.pack!
+      guard manifest.packs.indices.contains(location.index) else {
+        throw invalid(
+          "names pack \(location.index), but the manifest has \(manifest.packs.count) packs",
+          tensor: tensor.name)
+      }
+      // Loaded tensors share their pack's memory, so each must start aligned for its dtype.
+      guard location.rawOffset % Int64(tensor.dtype.byteWidth) == 0 else {
+        throw invalid(
+          "raw offset \(location.rawOffset) in pack \(location.index) is not a multiple of the \(tensor.dtype.byteWidth)-byte width of \(tensor.dtype.rawValue)",
+          tensor: tensor.name)
+      }
+    }
+
+    for (index, members) in manifest.packMembers().enumerated() {
+      let packByteCount = manifest.packs[index].rawByteCount
+      var covered: Int64 = 0
+      for member in members.map({ manifest.tensors[$0] }) {
+        guard member.pack!.rawOffset == covered else {
+          throw invalid(
+            "starts at raw offset \(member.pack!.rawOffset) of pack \(index), but the tensors before it end at \(covered); the tensors of a pack must cover it in order without gaps or overlap",
+            tensor: member.name)
+        }
+        guard member.byteCount <= packByteCount - covered else {
+          throw invalid(
+            "its \(member.byteCount) bytes at raw offset \(covered) run past the end of pack \(index) (\(packByteCount) raw bytes)",
+            tensor: member.name)
+        }
+        covered += member.byteCount
+      }
+      guard covered == packByteCount else {
+        throw invalid(
+          "pack \(index) declares \(packByteCount) raw bytes, but its tensors hold \(covered); every byte of a pack belongs to one tensor"
+        )
+      }
+    }
   }
 
   private static func validate(_ tensor: TensorEntry, files: Set<String>) throws {
@@ -58,9 +114,18 @@ enum ManifestValidation {
         tensor: tensor.name)
     }
 
+    if tensor.pack != nil {
+      guard tensor.chunks.isEmpty, tensor.byteCount > 0 else {
+        throw invalid(
+          tensor.byteCount == 0
+            ? "an empty tensor is never packed" : "a packed tensor has no chunks of its own",
+          tensor: tensor.name)
+      }
+      return
+    }
     var covered: Int64 = 0
     for (index, chunk) in tensor.chunks.enumerated() {
-      try validate(chunk, index: index, tensor: tensor.name, files: files)
+      try validate(chunk, label: "chunk \(index)", tensor: tensor.name, index: index, files: files)
       guard chunk.rawOffset == covered else {
         throw invalid(
           "chunk \(index) starts at raw offset \(chunk.rawOffset) but the previous chunks end at \(covered); chunks must cover the tensor in order without gaps or overlap",
@@ -79,35 +144,38 @@ enum ManifestValidation {
     }
   }
 
-  private static func validate(_ chunk: ChunkEntry, index: Int, tensor: String, files: Set<String>)
-    throws
-  {
+  /// Checks the fields of a chunk or a pack; `label` names it in messages ("chunk 3",
+  /// "pack 0").
+  private static func validate(
+    _ chunk: ChunkEntry, label: String, tensor: String?, index: Int, files: Set<String>
+  ) throws {
+    let chunkIndex = tensor == nil ? nil : index
     guard files.contains(chunk.file) else {
       throw invalid(
-        "chunk \(index) names data file '\(chunk.file)', which no writer lists", tensor: tensor,
-        chunk: index)
+        "\(label) names data file '\(chunk.file)', which no writer lists", tensor: tensor,
+        chunk: chunkIndex)
     }
     guard chunk.offset >= 0, chunk.storedByteCount >= 0,
       !chunk.offset.addingReportingOverflow(chunk.storedByteCount).overflow
     else {
       throw invalid(
-        "chunk \(index) has offset \(chunk.offset) and stored length \(chunk.storedByteCount); both must be zero or positive",
-        tensor: tensor, chunk: index)
+        "\(label) has offset \(chunk.offset) and stored length \(chunk.storedByteCount); both must be zero or positive",
+        tensor: tensor, chunk: chunkIndex)
     }
     guard chunk.rawByteCount > 0, chunk.rawByteCount <= ChunkCoding.maxRawByteCount else {
       throw invalid(
-        "chunk \(index) declares raw length \(chunk.rawByteCount); it must be between 1 and \(ChunkCoding.maxRawByteCount)",
-        tensor: tensor, chunk: index)
+        "\(label) declares raw length \(chunk.rawByteCount); it must be between 1 and \(ChunkCoding.maxRawByteCount)",
+        tensor: tensor, chunk: chunkIndex)
     }
     guard chunk.codec != .raw || chunk.storedByteCount == chunk.rawByteCount else {
       throw invalid(
-        "raw chunk \(index) stores \(chunk.storedByteCount) bytes but declares \(chunk.rawByteCount)",
-        tensor: tensor, chunk: index)
+        "raw \(label) stores \(chunk.storedByteCount) bytes but declares \(chunk.rawByteCount)",
+        tensor: tensor, chunk: chunkIndex)
     }
     guard XXH3.parseHex(chunk.checksum) != nil else {
       throw invalid(
-        "chunk \(index) checksum '\(chunk.checksum)' is not 16 hexadecimal digits", tensor: tensor,
-        chunk: index)
+        "\(label) checksum '\(chunk.checksum)' is not 16 hexadecimal digits", tensor: tensor,
+        chunk: chunkIndex)
     }
   }
 

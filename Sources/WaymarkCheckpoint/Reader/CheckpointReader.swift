@@ -121,20 +121,18 @@ public struct CheckpointReader: Sendable {
 
       // A damaged manifest can declare tensors far larger than its files hold, so the chunk
       // ranges are checked before any tensor memory is allocated.
-      try Self.checkChunkRanges(of: manifest, files: files, checkpointPath: path)
-      let buffers = try manifest.tensors.map { entry in
-        do {
-          return try TensorBuffer(byteCount: Int(entry.byteCount))
-        } catch let error as CheckpointError {
-          throw error.attributed(toTensor: entry.name, path: path)
-        }
-      }
-      try await decodeAllChunks(of: manifest, into: buffers, files: files, checkpointPath: path)
+      let plan = LoadPlan(manifest: manifest)
+      try Self.checkChunkRanges(of: plan, files: files, checkpointPath: path)
+      let buffers = try LoadBuffers(for: plan, path: path)
+      try await decodeAllChunks(of: plan, into: buffers, files: files, checkpointPath: path)
 
       var tensors: [String: Tensor] = [:]
-      for (entry, buffer) in zip(manifest.tensors, buffers) {
+      tensors.reserveCapacity(manifest.tensors.count)
+      for (index, entry) in manifest.tensors.enumerated() {
         do {
-          tensors[entry.name] = try Tensor(dtype: entry.dtype, shape: entry.shape, storage: buffer)
+          tensors[entry.name] = try Tensor(
+            dtype: entry.dtype, shape: entry.shape,
+            storage: buffers.storage(ofTensor: index, in: manifest))
         } catch let error as CheckpointError {
           throw error.attributed(toTensor: entry.name, path: path)
         }
@@ -202,12 +200,14 @@ public struct CheckpointReader: Sendable {
     }
   }
 
-  /// Decodes every chunk into its tensor's buffer, at most one batch per pool thread at a time.
+  /// Decodes every chunk and pack into the tensors' buffers, at most one batch per pool
+  /// thread at a time.
   private func decodeAllChunks(
-    of manifest: Manifest, into buffers: [TensorBuffer], files: [String: OpenDataFile],
+    of plan: LoadPlan, into buffers: LoadBuffers, files: [String: OpenDataFile],
     checkpointPath: String
   ) async throws {
-    let batches = ReadBatch.plan(for: manifest, maxStoredByteCount: ReadBatch.maxStoredByteCount)
+    let batches = ReadBatch.plan(
+      for: plan.manifest, maxStoredByteCount: ReadBatch.maxStoredByteCount)
     let profiler = self.profiler
     let lookahead = Int(ReadBatch.prefetchByteCount / ReadBatch.maxStoredByteCount)
     try await withThrowingTaskGroup(of: Void.self) { group in
@@ -222,10 +222,10 @@ public struct CheckpointReader: Sendable {
           try await pool.run {
             // Reads from a cold cache overlap with decoding when the kernel is asked for the
             // batch about `prefetchByteCount` ahead of this one.
-            if let upcoming { Self.prefetch(upcoming, of: manifest, files: files) }
+            if let upcoming { Self.prefetch(upcoming, of: plan.manifest, files: files) }
             try profiler.measure("checkpoint.decode", category: "checkpoint") {
               try Self.decode(
-                batch, of: manifest, into: buffers, files: files, checkpointPath: checkpointPath)
+                batch, of: plan, into: buffers, files: files, checkpointPath: checkpointPath)
             }
           }
         }
@@ -237,20 +237,19 @@ public struct CheckpointReader: Sendable {
     }
   }
 
-  /// Throws `.truncatedChunk` for the first chunk whose stored bytes lie beyond the end of its
-  /// data file.
+  /// Throws `.truncatedChunk` for the first chunk or pack whose stored bytes lie beyond the
+  /// end of its data file.
   private static func checkChunkRanges(
-    of manifest: Manifest, files: [String: OpenDataFile], checkpointPath: String
+    of plan: LoadPlan, files: [String: OpenDataFile], checkpointPath: String
   ) throws {
-    for tensor in manifest.tensors {
-      for (index, chunk) in tensor.chunks.enumerated() {
-        guard let file = files[chunk.file] else { continue }
-        do {
-          try ChunkReading.checkRange(
-            offset: chunk.offset, byteCount: chunk.storedByteCount, in: file)
-        } catch let error as CheckpointError {
-          throw error.attributed(toTensor: tensor.name, chunk: index, path: checkpointPath)
-        }
+    for piece in ReadBatch.pieces(of: plan.manifest) {
+      let chunk = plan.manifest.entry(of: piece)
+      guard let file = files[chunk.file] else { continue }
+      do {
+        try ChunkReading.checkRange(
+          offset: chunk.offset, byteCount: chunk.storedByteCount, in: file)
+      } catch let error as CheckpointError {
+        throw plan.attribute(error, to: piece, path: checkpointPath)
       }
     }
   }
@@ -259,20 +258,19 @@ public struct CheckpointReader: Sendable {
   private static func prefetch(
     _ batch: ReadBatch, of manifest: Manifest, files: [String: OpenDataFile]
   ) {
-    let first = batch.chunks[0]
-    let chunk = manifest.tensors[first.tensor].chunks[first.chunk]
+    let chunk = manifest.entry(of: batch.pieces[0])
     guard let file = files[chunk.file] else { return }
     file.fileSystem.prefetch(
       file.descriptor, offset: chunk.offset, byteCount: batch.storedByteCount)
   }
 
-  /// Reads one batch and decodes each of its chunks into its tensor's buffer. Blocks.
+  /// Reads one batch and decodes each of its chunks and packs into the tensors' buffers.
+  /// Blocks.
   private static func decode(
-    _ batch: ReadBatch, of manifest: Manifest, into buffers: [TensorBuffer],
+    _ batch: ReadBatch, of plan: LoadPlan, into buffers: LoadBuffers,
     files: [String: OpenDataFile], checkpointPath: String
   ) throws {
-    let first = batch.chunks[0]
-    let firstChunk = manifest.tensors[first.tensor].chunks[first.chunk]
+    let firstChunk = plan.manifest.entry(of: batch.pieces[0])
     guard let file = files[firstChunk.file] else {
       throw CheckpointError(
         .invalidManifest, "chunk names unknown data file '\(firstChunk.file)'",
@@ -281,16 +279,14 @@ public struct CheckpointReader: Sendable {
     // Several small chunks share one read. `load` has already checked that every range lies
     // inside its file.
     let shared =
-      batch.chunks.count > 1
+      batch.pieces.count > 1
       ? try ChunkReading.readRange(
         offset: firstChunk.offset, byteCount: batch.storedByteCount, from: file)
       : nil
-    for reference in batch.chunks {
-      let tensor = manifest.tensors[reference.tensor]
-      let chunk = tensor.chunks[reference.chunk]
-      let destination = buffers[reference.tensor].slice(
-        offset: Int(chunk.rawOffset), count: Int(chunk.rawByteCount))
+    for piece in batch.pieces {
+      let chunk = plan.manifest.entry(of: piece)
       do {
+        let destination = buffers.destination(of: piece, in: plan.manifest)
         if let shared {
           let start = Int(chunk.offset - firstChunk.offset)
           try shared.withUnsafeBytes { bytes in
@@ -302,149 +298,8 @@ public struct CheckpointReader: Sendable {
           try ChunkReading.readAndDecode(chunk, from: file, into: destination)
         }
       } catch let error as CheckpointError {
-        throw error.attributed(toTensor: tensor.name, chunk: reference.chunk, path: checkpointPath)
+        throw plan.attribute(error, to: piece, path: checkpointPath)
       }
-    }
-  }
-}
-
-/// Chunks that lie next to each other in one data file and are read with a single `pread`.
-///
-/// Checkpoints of thousands of small tensors would otherwise cost one pool job and one read
-/// per chunk. A chunk is checked and decoded on its own whichever batch it is in.
-struct ReadBatch: Sendable {
-  /// Largest batch of several chunks, in stored bytes: 4 MiB.
-  static let maxStoredByteCount: Int64 = 4 << 20
-
-  /// How far ahead of the decoders the reader asks the kernel to read: 256 MiB. Far enough
-  /// for the disk to stream, and small enough that prefetched pages are not evicted before
-  /// their turn.
-  static let prefetchByteCount: Int64 = 256 << 20
-
-  /// Position of a chunk in the manifest.
-  struct ChunkReference: Sendable {
-    var tensor: Int
-    var chunk: Int
-  }
-
-  var chunks: [ChunkReference]
-  var storedByteCount: Int64
-
-  /// Groups the chunks of `manifest` in file order. A chunk joins the current batch when it
-  /// starts where the previous one ends in the same file and the batch stays within
-  /// `maxStoredByteCount`. Any other chunk starts a new batch.
-  static func plan(for manifest: Manifest, maxStoredByteCount: Int64) -> [ReadBatch] {
-    var references: [(reference: ChunkReference, entry: ChunkEntry)] = []
-    for (tensorIndex, tensor) in manifest.tensors.enumerated() {
-      for (chunkIndex, chunk) in tensor.chunks.enumerated() {
-        references.append((ChunkReference(tensor: tensorIndex, chunk: chunkIndex), chunk))
-      }
-    }
-    references.sort { ($0.entry.file, $0.entry.offset) < ($1.entry.file, $1.entry.offset) }
-
-    var batches: [ReadBatch] = []
-    var current: ReadBatch?
-    var currentEnd: (file: String, offset: Int64)?
-    for (reference, entry) in references {
-      let joins =
-        current != nil && currentEnd?.file == entry.file && currentEnd?.offset == entry.offset
-        && current!.storedByteCount + entry.storedByteCount <= maxStoredByteCount
-      if joins {
-        current!.chunks.append(reference)
-        current!.storedByteCount += entry.storedByteCount
-      } else {
-        if let finished = current { batches.append(finished) }
-        current = ReadBatch(chunks: [reference], storedByteCount: entry.storedByteCount)
-      }
-      currentEnd = (entry.file, entry.offset + entry.storedByteCount)
-    }
-    if let finished = current { batches.append(finished) }
-    return batches
-  }
-}
-
-/// A data file opened for reading, with the size it had when opened.
-struct OpenDataFile: Sendable {
-  var path: String
-  var descriptor: FileDescriptor
-  var byteCount: Int64
-  var fileSystem: any FileSystem
-}
-
-/// Reads, checks and decodes single chunks. Blocks; runs on pool threads.
-enum ChunkReading {
-  /// Reads a chunk's stored bytes, checks the checksum and decodes into `destination`.
-  static func readAndDecode(
-    _ chunk: ChunkEntry, from file: OpenDataFile, into destination: UnsafeMutableRawBufferPointer
-  )
-    throws
-  {
-    let stored = try readStoredBytes(chunk, from: file)
-    try stored.withUnsafeBytes {
-      try checkAndDecode(chunk, stored: $0, file: file, into: destination)
-    }
-  }
-
-  /// Checks the checksum of a chunk's stored bytes and decodes them into `destination`.
-  static func checkAndDecode(
-    _ chunk: ChunkEntry, stored: UnsafeRawBufferPointer, file: OpenDataFile,
-    into destination: UnsafeMutableRawBufferPointer
-  ) throws {
-    try checkChecksum(chunk, stored: stored, file: file)
-    try ChunkCoding.decode(stored, codec: chunk.codec, into: destination)
-  }
-
-  /// Reads `byteCount` bytes at `offset` after checking that they lie inside the file.
-  static func readRange(offset: Int64, byteCount: Int64, from file: OpenDataFile) throws
-    -> [UInt8]
-  {
-    try checkRange(offset: offset, byteCount: byteCount, in: file)
-    let count = Int(byteCount)
-    var readCount = 0
-    let bytes = try [UInt8](unsafeUninitializedCapacity: count) { buffer, initialized in
-      readCount = try file.fileSystem.read(
-        into: UnsafeMutableRawBufferPointer(buffer), from: file.descriptor, at: offset)
-      initialized = readCount
-    }
-    guard readCount == count else {
-      throw CheckpointError(
-        .truncatedChunk,
-        "read \(readCount) of \(count) stored bytes at offset \(offset) of '\(file.path)'")
-    }
-    return bytes
-  }
-
-  /// Reads a chunk's stored bytes after checking that they lie inside the file.
-  static func readStoredBytes(_ chunk: ChunkEntry, from file: OpenDataFile) throws -> [UInt8] {
-    try checkRange(offset: chunk.offset, byteCount: chunk.storedByteCount, in: file)
-    guard chunk.storedByteCount <= ChunkCoding.maxRawByteCount * 2 else {
-      throw CheckpointError(
-        .invalidChunk,
-        "stored length \(chunk.storedByteCount) exceeds twice the largest chunk Waymark writes")
-    }
-    return try readRange(offset: chunk.offset, byteCount: chunk.storedByteCount, from: file)
-  }
-
-  /// Throws `.truncatedChunk` when `byteCount` bytes at `offset` run past the end of `file`.
-  static func checkRange(offset: Int64, byteCount: Int64, in file: OpenDataFile) throws {
-    let end = offset + byteCount
-    guard end <= file.byteCount else {
-      throw CheckpointError(
-        .truncatedChunk,
-        "stored bytes \(offset)..<\(end) lie beyond the end of '\(file.path)' (\(file.byteCount) bytes); the data file is truncated"
-      )
-    }
-  }
-
-  static func checkChecksum(_ chunk: ChunkEntry, stored: UnsafeRawBufferPointer, file: OpenDataFile)
-    throws
-  {
-    let actual = XXH3.hexString(XXH3.hash(stored))
-    guard actual == chunk.checksum.lowercased() else {
-      throw CheckpointError(
-        .checksumMismatch,
-        "checksum mismatch in '\(file.path)' at offset \(chunk.offset): manifest says \(chunk.checksum), data hashes to \(actual); the data is damaged, so restore this checkpoint from a copy or resume from an earlier one"
-      )
     }
   }
 }

@@ -101,23 +101,22 @@ public struct CheckpointVerifier: Sendable {
       }
     }
 
-    for tensor in manifest.tensors {
-      for (index, chunk) in tensor.chunks.enumerated() {
-        report.chunkCount += 1
-        guard let file = files[chunk.file] else { continue }
-        if let problem = verifyChunk(
-          chunk, index: index, tensor: tensor.name, file: file, checkpoint: path)
-        {
-          report.problems.append(problem)
-        }
+    let plan = LoadPlan(manifest: manifest)
+    for piece in ReadBatch.pieces(of: manifest) {
+      report.chunkCount += 1
+      guard let file = files[manifest.entry(of: piece).file] else { continue }
+      if let problem = verifyPiece(piece, of: plan, file: file, checkpoint: path) {
+        report.problems.append(problem)
       }
     }
     return report
   }
 
-  private static func verifyChunk(
-    _ chunk: ChunkEntry, index: Int, tensor: String, file: OpenDataFile, checkpoint: String
+  /// Reads, checks and decodes one chunk or pack; returns the problem, if any.
+  private static func verifyPiece(
+    _ piece: ReadBatch.Piece, of plan: LoadPlan, file: OpenDataFile, checkpoint: String
   ) -> VerificationProblem? {
+    let chunk = plan.manifest.entry(of: piece)
     let destination = UnsafeMutableRawBufferPointer.allocate(
       byteCount: Int(chunk.rawByteCount), alignment: 64)
     defer { destination.deallocate() }
@@ -126,10 +125,9 @@ public struct CheckpointVerifier: Sendable {
       return nil
     } catch let error as CheckpointError {
       return VerificationProblem(
-        error.attributed(toTensor: tensor, chunk: index), checkpoint: checkpoint)
+        plan.attribute(error, to: piece, path: checkpoint), checkpoint: checkpoint)
     } catch {
-      let wrapped = CheckpointError(
-        .io, "tensor '\(tensor)' chunk \(index): \(error)", tensor: tensor, chunk: index)
+      let wrapped = plan.attribute(CheckpointError(.io, "\(error)"), to: piece, path: checkpoint)
       return VerificationProblem(wrapped, checkpoint: checkpoint)
     }
   }

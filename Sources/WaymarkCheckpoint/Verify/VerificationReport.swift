@@ -10,6 +10,8 @@ public struct VerificationProblem: Sendable, Codable, Equatable {
   public var tensor: String?
   /// Chunk index within the tensor, when it concerns one.
   public var chunk: Int?
+  /// Index of the pack in the manifest, when the problem is in a pack of small tensors.
+  public var pack: Int?
 
   init(_ error: CheckpointError, checkpoint: String) {
     self.code = error.code.description
@@ -17,6 +19,7 @@ public struct VerificationProblem: Sendable, Codable, Equatable {
     self.checkpoint = error.path ?? checkpoint
     self.tensor = error.tensor
     self.chunk = error.chunk
+    self.pack = error.pack
   }
 }
 
@@ -28,7 +31,7 @@ public struct CheckpointVerification: Sendable, Codable, Equatable {
   public var step: Int64?
   /// Number of tensors checked.
   public var tensorCount: Int
-  /// Number of chunks checked.
+  /// Number of chunks checked, packs included.
   public var chunkCount: Int
   /// Raw bytes checked.
   public var rawByteCount: Int64

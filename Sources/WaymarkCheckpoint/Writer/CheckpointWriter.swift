@@ -38,6 +38,7 @@ struct CheckpointWriter: Sendable {
   var pool: BlockingThreadPool
   var profiler: Profiler
   var chunkByteCount: Int
+  var maxPackedTensorByteCount: Int
   var codec: CodecPolicy
   var parallelism: Int
   var rank: Int = 0
@@ -108,17 +109,19 @@ struct CheckpointWriter: Sendable {
     -> Manifest
   {
     // `CheckpointManager.save` has validated every name before the request reached here.
-    let tensors = request.state.tensors.sorted { $0.key < $1.key }.map {
-      (name: $0.key, tensor: $0.value)
+    // Sorting the names alone moves strings, not name and tensor pairs.
+    // Sorting the names alone moves strings, not name and tensor pairs.
+    let tensors = request.state.tensors.keys.sorted().map {
+      NamedTensor(name: $0, tensor: request.state.tensors[$0]!)
     }
     let dataFileName = CheckpointLayout.dataFileName(rank: rank)
     let dataPath = directory + "/" + dataFileName
     let fileSystem = self.fileSystem
     let file = try await io("checkpoint.create") { try fileSystem.createFile(at: dataPath) }
 
-    let chunks: [[ChunkEntry]]
+    let written: WrittenChunks
     do {
-      chunks = try await writeChunks(of: tensors, to: file, fileName: dataFileName)
+      written = try await writeChunks(of: tensors, to: file, fileName: dataFileName)
       try await io("checkpoint.fsync") { try fileSystem.synchronize(file, path: dataPath) }
     } catch {
       try? fileSystem.close(file, path: dataPath)
@@ -126,27 +129,45 @@ struct CheckpointWriter: Sendable {
     }
     try await io("checkpoint.close") { try fileSystem.close(file, path: dataPath) }
 
-    let entries = tensors.enumerated().map { index, entry in
+    let entries = tensors.indices.map { index in
       TensorEntry(
-        name: entry.name, dtype: entry.tensor.dtype, shape: entry.tensor.shape,
-        byteCount: Int64(entry.tensor.byteCount), chunks: chunks[index])
+        name: tensors[index].name, dtype: tensors[index].tensor.dtype,
+        shape: tensors[index].tensor.shape, byteCount: Int64(tensors[index].tensor.byteCount),
+        chunks: written.chunks[index], pack: written.packLocations[index])
     }
     let writer = WriterEntry(
       rank: rank, worldSize: worldSize, host: ProcessInfo.processInfo.hostName,
       files: [dataFileName])
+    // Without packs the checkpoint is a version 1 one, which older readers load.
     return Manifest(
+      formatVersion: written.packs.isEmpty ? 1 : Manifest.currentFormatVersion,
       step: request.step, wallTime: request.wallTime, metrics: request.metrics,
-      extraState: request.state.extraState, writers: [writer], tensors: entries)
+      extraState: request.state.extraState, writers: [writer], tensors: entries,
+      packs: written.packs)
   }
 
-  /// Encodes and writes every chunk with at most `parallelism` batches in flight.
+  /// The manifest entries of everything `writeChunks` wrote.
+  private struct WrittenChunks {
+    /// Each tensor's own chunks, in order of raw offset.
+    var chunks: [[ChunkEntry]]
+    /// The packs, by index.
+    var packs: [ChunkEntry]
+    /// Each tensor's place in a pack, or `nil` when it has its own chunks.
+    var packLocations: [PackedLocation?]
+  }
+
+  /// Encodes and writes every chunk and pack with at most `parallelism` batches in flight.
   private func writeChunks(
-    of tensors: [(name: String, tensor: Tensor)], to file: FileDescriptor, fileName: String
-  ) async throws -> [[ChunkEntry]] {
-    let jobs = ChunkPlan.jobs(for: tensors, chunkByteCount: chunkByteCount)
+    of tensors: [NamedTensor], to file: FileDescriptor, fileName: String
+  ) async throws -> WrittenChunks {
+    let jobs = ChunkPlan.jobs(
+      for: tensors, chunkByteCount: chunkByteCount,
+      maxPackedTensorByteCount: maxPackedTensorByteCount)
     let batches = ChunkPlan.batches(of: jobs, maxRawByteCount: chunkByteCount)
     let allocator = OffsetAllocator()
-    var results = tensors.map { _ in [ChunkEntry]() }
+    var written = WrittenChunks(
+      chunks: tensors.map { _ in [] }, packs: [], packLocations: tensors.map { _ in nil })
+    var packs: [Int: ChunkEntry] = [:]
 
     try await withThrowingTaskGroup(of: [(ChunkJob, ChunkEntry)].self) { group in
       var next = 0
@@ -163,35 +184,41 @@ struct CheckpointWriter: Sendable {
         }
       }
       for _ in 0..<max(1, parallelism) { submitNext() }
-      while let written = try await group.next() {
-        for (job, entry) in written {
-          results[job.tensorIndex].append(entry)
+      while let results = try await group.next() {
+        for (job, entry) in results {
+          switch job.source {
+          case .slice(let tensorIndex, _, _):
+            written.chunks[tensorIndex].append(entry)
+          case .pack(let packIndex, let tensorIndices):
+            packs[packIndex] = entry
+            var rawOffset: Int64 = 0
+            for tensorIndex in tensorIndices {
+              written.packLocations[tensorIndex] = PackedLocation(
+                index: packIndex, rawOffset: rawOffset)
+              rawOffset += Int64(tensors[tensorIndex].tensor.byteCount)
+            }
+          }
         }
         submitNext()
       }
     }
+    written.packs = packs.keys.sorted().map { packs[$0]! }
     // Batches finish in any order, so each tensor's chunks are sorted by their raw offset.
-    return results.map { chunks in
+    written.chunks = written.chunks.map { chunks in
       zip(chunks, chunks.dropFirst()).allSatisfy { $0.rawOffset < $1.rawOffset }
         ? chunks : chunks.sorted { $0.rawOffset < $1.rawOffset }
     }
+    return written
   }
 
   /// Encodes a batch of chunks into one buffer and writes it at a freshly reserved offset.
   /// Runs on a pool thread.
   private func encodeAndWrite(
-    _ batch: ChunkBatch, of tensors: [(name: String, tensor: Tensor)], to file: FileDescriptor,
+    _ batch: ChunkBatch, of tensors: [NamedTensor], to file: FileDescriptor,
     fileName: String, allocator: OffsetAllocator
   ) throws -> [(ChunkJob, ChunkEntry)] {
     let encodedChunks = try profiler.measure("checkpoint.compress", category: "checkpoint") {
-      try batch.jobs.map { job in
-        let tensor = tensors[job.tensorIndex].tensor
-        return try tensor.withUnsafeBytes { raw in
-          let slice = UnsafeRawBufferPointer(
-            rebasing: raw[job.rawOffset..<(job.rawOffset + job.rawByteCount)])
-          return try ChunkCoding.encode(slice, dtype: tensor.dtype, policy: codec)
-        }
-      }
+      try batch.jobs.map { job in try encode(job, of: tensors) }
     }
     let stored = concatenated(encodedChunks.map(\.stored))
     let offset = allocator.reserve(stored.count)
@@ -204,12 +231,47 @@ struct CheckpointWriter: Sendable {
 
     var chunkOffset = offset
     return zip(batch.jobs, encodedChunks).map { job, encoded in
+      var rawOffset = 0
+      if case .slice(_, _, let offset) = job.source { rawOffset = offset }
       let entry = ChunkEntry(
         file: fileName, offset: chunkOffset, storedByteCount: Int64(encoded.stored.count),
-        rawOffset: Int64(job.rawOffset), rawByteCount: Int64(job.rawByteCount),
+        rawOffset: Int64(rawOffset), rawByteCount: Int64(job.rawByteCount),
         codec: encoded.codec, checksum: XXH3.hexString(encoded.checksum))
       chunkOffset += Int64(encoded.stored.count)
       return (job, entry)
+    }
+  }
+
+  /// Encodes the raw bytes of one job: a slice of a tensor in place, or the tensors of a
+  /// pack after copying them next to each other.
+  private func encode(_ job: ChunkJob, of tensors: [NamedTensor]) throws
+    -> EncodedChunk
+  {
+    switch job.source {
+    case .slice(let tensorIndex, _, let rawOffset):
+      let tensor = tensors[tensorIndex].tensor
+      return try tensor.withUnsafeBytes { raw in
+        let slice = UnsafeRawBufferPointer(
+          rebasing: raw[rawOffset..<(rawOffset + job.rawByteCount)])
+        return try ChunkCoding.encode(slice, dtype: tensor.dtype, policy: codec)
+      }
+    case .pack(_, let tensorIndices):
+      // The packed bytes go into a borrowed workspace's scratch, so no fresh pages are touched
+      // per pack. The encoder borrows a second workspace for its own scratch.
+      return try ZstdWorkspace.withBorrowed { staging in
+        try staging.withScratch(byteCount: job.rawByteCount) { packed in
+          var offset = 0
+          for tensorIndex in tensorIndices {
+            tensors[tensorIndex].tensor.withUnsafeBytes { raw in
+              UnsafeMutableRawBufferPointer(rebasing: packed[offset..<(offset + raw.count)])
+                .copyMemory(from: raw)
+              offset += raw.count
+            }
+          }
+          let dtype = tensors[tensorIndices[0]].tensor.dtype
+          return try ChunkCoding.encode(UnsafeRawBufferPointer(packed), dtype: dtype, policy: codec)
+        }
+      }
     }
   }
 

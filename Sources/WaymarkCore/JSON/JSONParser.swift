@@ -59,7 +59,7 @@ public struct JSONParser {
     return Array(text).withUnsafeBytes { parse($0, options: options) }
   }
 
-  private mutating func skipWhitespace() {
+  mutating func skipWhitespace() {
     while index < bytes.count {
       switch bytes[index] {
       case 0x20, 0x09, 0x0A, 0x0D: index += 1
@@ -309,5 +309,97 @@ public struct JSONParser {
   @inline(__always)
   private func isDigit(_ byte: UInt8) -> Bool {
     byte >= UInt8(ascii: "0") && byte <= UInt8(ascii: "9")
+  }
+}
+
+// MARK: Reading token by token
+
+/// The raw bytes between the quotes of a string literal.
+package struct JSONStringToken {
+  /// The literal's bytes as written, escapes undecoded. Valid while the parsed text is.
+  package var rawBytes: UnsafeRawBufferPointer
+  /// Whether the literal contains a backslash escape.
+  package var hasEscapes: Bool
+
+  /// Returns whether the literal is exactly `text`, written without escapes.
+  package func isExactly(_ text: StaticString) -> Bool {
+    !hasEscapes && text.withUTF8Buffer { rawBytes.elementsEqual($0) }
+  }
+}
+
+extension JSONParser {
+  /// Creates a parser that reads `text` one value or token at a time, for readers of a known
+  /// schema that would spend most of their time building a ``JSONValue`` tree. Every method
+  /// skips whitespace first, returns `nil` or `false` for text that is not JSON, and leaves
+  /// the position unspecified after a failure.
+  package init(streaming text: UnsafeRawBufferPointer, options: Options) {
+    self.init(bytes: text, options: options)
+  }
+
+  /// Returns whether only whitespace is left.
+  package mutating func isAtEnd() -> Bool {
+    skipWhitespace()
+    return index == bytes.count
+  }
+
+  /// Consumes `byte` when it is next.
+  package mutating func consume(_ byte: UInt8) -> Bool {
+    skipWhitespace()
+    guard index < bytes.count, bytes[index] == byte else { return false }
+    index += 1
+    return true
+  }
+
+  /// Reads a string literal without decoding it.
+  package mutating func readStringToken() -> JSONStringToken? {
+    skipWhitespace()
+    guard index < bytes.count, bytes[index] == UInt8(ascii: "\"") else { return nil }
+    let start = index + 1
+    var position = start
+    var hasEscapes = false
+    while position < bytes.count {
+      let byte = bytes[position]
+      if byte == UInt8(ascii: "\"") {
+        index = position + 1
+        return JSONStringToken(
+          rawBytes: UnsafeRawBufferPointer(rebasing: bytes[start..<position]),
+          hasEscapes: hasEscapes)
+      }
+      if byte < 0x20 { return nil }
+      if byte == UInt8(ascii: "\\") {
+        hasEscapes = true
+        position += 1
+      }
+      position += 1
+    }
+    return nil
+  }
+
+  /// Decodes a token that ``readStringToken()`` returned, checking escapes and UTF-8.
+  package func string(of token: JSONStringToken) -> String? {
+    guard token.hasEscapes else { return String(validating: token.rawBytes, as: UTF8.self) }
+    var parser = JSONParser(
+      bytes: UnsafeRawBufferPointer(
+        start: token.rawBytes.baseAddress! - 1, count: token.rawBytes.count + 2),
+      options: options)
+    return parser.parseString()
+  }
+
+  /// Reads a string literal.
+  package mutating func readString() -> String? {
+    readStringToken().flatMap(string(of:))
+  }
+
+  /// Reads an integer literal that fits `Int64`.
+  package mutating func readInteger() -> Int64? {
+    skipWhitespace()
+    guard case .int(let value)? = parseNumber() else { return nil }
+    return value
+  }
+
+  /// Reads any value, counting its nesting from `depth` toward ``Options/maxDepth``.
+  package mutating func readValue(nestedIn depth: Int) -> JSONValue? {
+    self.depth = depth
+    return parseValue()
   }
 }
