@@ -52,6 +52,26 @@ struct DemoResumeTests {
     }
   }
 
+  @Test("idle writer commits every checkpoint")
+  func idleWriter() async throws {
+    try await withTemporaryDirectory { directory in
+      let corpus = directory + "/corpus.txt"
+      try writeSampleCorpus(to: corpus)
+      var settings = Self.settings(corpus: corpus)
+      settings.steps = 60
+      var options = Self.options(settings: settings, runs: directory + "/runs")
+      options.writerPriority = .idle
+
+      let summary = try await DemoTrainer.run(options)
+      #expect(summary.isComplete)
+      #expect(summary.checkpointsWritten == 3)
+      #expect(summary.checkpointsFailed == 0)
+      let report = try await CheckpointVerifier().verify(path: summary.runDirectory)
+      #expect(report.ok)
+      #expect(report.checkpoints.count == 3)
+    }
+  }
+
   /// Starts `waymark demo` as a child process, kills it with SIGKILL once it has committed a
   /// few checkpoints, and returns its run directory.
   private func runUntilKilled(settings: DemoRunSettings, runs: String) async throws -> String {

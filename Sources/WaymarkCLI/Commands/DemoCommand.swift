@@ -40,6 +40,10 @@ enum DemoCommand: Command {
       --keep-every M, --keep-one-per DURATION
                                 Retention rules, as in 'waymark gc' (default: keep the
                                 last 3 and the best by val/loss).
+      --writer-priority P       Priority of the threads that compress and write
+                                checkpoints: normal (default), background (nice 19) or
+                                idle (only cores that would otherwise be idle; Linux).
+                                Lower priorities slow training less and saves more.
       --json                    Print the summary as JSON instead of text.
       --quiet                   No progress line.
       --help                    Show this help.
@@ -50,7 +54,7 @@ enum DemoCommand: Command {
     """
   static let valueOptions = Set([
     "data", "steps", "size", "seed", "checkpoint-every", "eval-every", "runs", "experiment",
-    "resume",
+    "resume", "writer-priority",
   ]).union(GCCommand.valueOptions)
   static let flagOptions: Set<String> = ["json", "quiet"]
 
@@ -61,6 +65,7 @@ enum DemoCommand: Command {
     options.experiment = arguments.value("experiment") ?? "demo"
     options.resume = arguments.value("resume")
     options.retention = try retention(from: arguments)
+    options.writerPriority = try writerPriority(from: arguments)
     options.logger = Logger.standardError(label: "waymark.demo", logLevel: .warning)
     let showsProgress = !arguments.flag("quiet")
     options.progress = { progress in
@@ -104,6 +109,18 @@ enum DemoCommand: Command {
       size: size, model: model, checkpointEverySteps: checkpointEvery,
       evaluateEverySteps: try arguments.integer(
         "eval-every", default: checkpointEvery, in: 1...Int64.max)!)
+  }
+
+  private static func writerPriority(from arguments: ParsedArguments) throws
+    -> BlockingThreadPool.Priority
+  {
+    switch arguments.value("writer-priority") {
+    case nil, "normal": return .normal
+    case "background": return .background
+    case "idle": return .idle
+    case let other?:
+      throw UsageError("--writer-priority must be normal, background or idle, not '\(other)'")
+    }
   }
 
   private static func retention(from arguments: ParsedArguments) throws -> RetentionPolicy {

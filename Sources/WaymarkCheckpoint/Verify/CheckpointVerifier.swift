@@ -55,73 +55,124 @@ public struct CheckpointVerifier: Sendable {
   }
 
   /// Verifies one checkpoint directory and collects every problem.
+  ///
+  /// Chunks and packs are checked in parallel, one per pool thread, in file order, and the
+  /// kernel is asked to read ahead of them.
   public func verifyCheckpoint(at path: String) async -> CheckpointVerification {
     let fileSystem = self.fileSystem
-    return await withCheckedContinuation { continuation in
-      pool.submit {
-        continuation.resume(returning: Self.verifySynchronously(at: path, fileSystem: fileSystem))
-      }
+    let prepared = await onPool { Self.prepare(at: path, fileSystem: fileSystem) }
+    defer {
+      for file in prepared.files.values { try? fileSystem.close(file.descriptor, path: file.path) }
     }
+    var report = prepared.report
+    guard let plan = prepared.plan else { return report }
+
+    let pieces = ReadBatch.pieces(of: plan.manifest).sorted { left, right in
+      let (first, second) = (plan.manifest.entry(of: left), plan.manifest.entry(of: right))
+      return (first.file, first.offset) < (second.file, second.offset)
+    }
+    report.chunkCount = pieces.count
+    let problems = await withTaskGroup(of: (Int, VerificationProblem?).self) { group in
+      var next = 0
+      func submitNext() {
+        guard next < pieces.count else { return }
+        let index = next
+        let upcoming = index + Self.prefetchDistance
+        next += 1
+        group.addTask { [pool] in
+          await Self.onPool(pool) {
+            if upcoming < pieces.count {
+              Self.prefetch(pieces[upcoming], of: plan.manifest, files: prepared.files)
+            }
+            guard let file = prepared.files[plan.manifest.entry(of: pieces[index]).file] else {
+              return (index, nil)
+            }
+            return (index, Self.verifyPiece(pieces[index], of: plan, file: file, checkpoint: path))
+          }
+        }
+      }
+      for _ in 0..<pool.threadCount { submitNext() }
+      var found: [(Int, VerificationProblem)] = []
+      while let (index, problem) = await group.next() {
+        if let problem { found.append((index, problem)) }
+        submitNext()
+      }
+      return found.sorted { $0.0 < $1.0 }.map(\.1)
+    }
+    report.problems += problems
+    return report
   }
 
-  private static func verifySynchronously(at path: String, fileSystem: any FileSystem)
-    -> CheckpointVerification
-  {
-    var report = CheckpointVerification(
-      path: path, step: nil, tensorCount: 0, chunkCount: 0, rawByteCount: 0, problems: [])
+  /// How many chunks ahead of the checkers the kernel is asked to read: 64, about 256 MiB of
+  /// chunks of the default size.
+  private static let prefetchDistance = 64
+
+  /// The checks ``verifyCheckpoint(at:)`` makes before the chunks: the manifest, links and data
+  /// files. `plan` is `nil` when the manifest cannot be read.
+  private struct Preparation: Sendable {
+    var report: CheckpointVerification
+    var plan: LoadPlan?
+    var files: [String: OpenDataFile] = [:]
+  }
+
+  /// Reads the manifest and opens the data files, recording every problem. Blocks.
+  private static func prepare(at path: String, fileSystem: any FileSystem) -> Preparation {
+    var prepared = Preparation(
+      report: CheckpointVerification(
+        path: path, step: nil, tensorCount: 0, chunkCount: 0, rawByteCount: 0, problems: []))
     let manifest: Manifest
     do {
       manifest = try CheckpointReader.readManifest(at: path, fileSystem: fileSystem)
     } catch let error as CheckpointError {
-      report.problems.append(VerificationProblem(error, checkpoint: path))
-      return report
+      prepared.report.problems.append(VerificationProblem(error, checkpoint: path))
+      return prepared
     } catch {
-      report.problems.append(
+      prepared.report.problems.append(
         VerificationProblem(CheckpointError(.io, "\(error)"), checkpoint: path))
-      return report
+      return prepared
     }
-    report.step = manifest.step
-    report.tensorCount = manifest.tensors.count
-    report.rawByteCount = manifest.rawByteCount
-    report.problems += linkEntries(in: path, fileSystem: fileSystem)
+    prepared.plan = LoadPlan(manifest: manifest)
+    prepared.report.step = manifest.step
+    prepared.report.tensorCount = manifest.tensors.count
+    prepared.report.rawByteCount = manifest.rawByteCount
+    prepared.report.problems += linkEntries(in: path, fileSystem: fileSystem)
 
-    var files: [String: OpenDataFile] = [:]
-    defer {
-      for file in files.values { try? fileSystem.close(file.descriptor, path: file.path) }
-    }
     for name in Set(manifest.writers.flatMap(\.files)).sorted() {
       do {
-        files[name] = try CheckpointReader.openDataFile(
+        prepared.files[name] = try CheckpointReader.openDataFile(
           named: name, in: path, fileSystem: fileSystem)
       } catch let error as CheckpointError {
-        report.problems.append(VerificationProblem(error, checkpoint: path))
+        prepared.report.problems.append(VerificationProblem(error, checkpoint: path))
       } catch {
-        report.problems.append(
+        prepared.report.problems.append(
           VerificationProblem(CheckpointError(.io, "\(error)"), checkpoint: path))
       }
     }
-
-    let plan = LoadPlan(manifest: manifest)
-    for piece in ReadBatch.pieces(of: manifest) {
-      report.chunkCount += 1
-      guard let file = files[manifest.entry(of: piece).file] else { continue }
-      if let problem = verifyPiece(piece, of: plan, file: file, checkpoint: path) {
-        report.problems.append(problem)
-      }
-    }
-    return report
+    return prepared
   }
 
-  /// Reads, checks and decodes one chunk or pack; returns the problem, if any.
+  /// Asks the kernel to start reading a piece's stored bytes into its cache.
+  private static func prefetch(
+    _ piece: ReadBatch.Piece, of manifest: Manifest, files: [String: OpenDataFile]
+  ) {
+    let chunk = manifest.entry(of: piece)
+    guard let file = files[chunk.file] else { return }
+    file.fileSystem.prefetch(
+      file.descriptor, offset: chunk.offset, byteCount: chunk.storedByteCount)
+  }
+
+  /// Reads, checks and decodes one chunk or pack, and returns the problem, if any. Blocks.
   private static func verifyPiece(
     _ piece: ReadBatch.Piece, of plan: LoadPlan, file: OpenDataFile, checkpoint: String
   ) -> VerificationProblem? {
     let chunk = plan.manifest.entry(of: piece)
-    let destination = UnsafeMutableRawBufferPointer.allocate(
-      byteCount: Int(chunk.rawByteCount), alignment: 64)
-    defer { destination.deallocate() }
     do {
-      try ChunkReading.readAndDecode(chunk, from: file, into: destination)
+      // The decoded bytes are thrown away, so a borrowed workspace's scratch receives them.
+      try ZstdWorkspace.withBorrowed { workspace in
+        try workspace.withScratch(byteCount: Int(chunk.rawByteCount)) { destination in
+          try ChunkReading.readAndDecode(chunk, from: file, into: destination)
+        }
+      }
       return nil
     } catch let error as CheckpointError {
       return VerificationProblem(
@@ -129,6 +180,19 @@ public struct CheckpointVerifier: Sendable {
     } catch {
       let wrapped = plan.attribute(CheckpointError(.io, "\(error)"), to: piece, path: checkpoint)
       return VerificationProblem(wrapped, checkpoint: checkpoint)
+    }
+  }
+
+  /// Runs blocking `work` on this verifier's pool.
+  private func onPool<T: Sendable>(_ work: @escaping @Sendable () -> T) async -> T {
+    await Self.onPool(pool, work)
+  }
+
+  private static func onPool<T: Sendable>(
+    _ pool: BlockingThreadPool, _ work: @escaping @Sendable () -> T
+  ) async -> T {
+    await withCheckedContinuation { continuation in
+      pool.submit { continuation.resume(returning: work()) }
     }
   }
 

@@ -25,6 +25,8 @@ public enum DemoTrainer {
     public var progress: @Sendable (DemoProgress) -> Void = { _ in }
     /// Whether Ctrl-C and SIGTERM stop training gracefully.
     public var handlesInterruptSignals = true
+    /// Scheduling priority of the threads that compress and write checkpoints.
+    public var writerPriority = BlockingThreadPool.Priority.normal
 
     public init(settings: DemoRunSettings) {
       self.settings = settings
@@ -57,6 +59,11 @@ public enum DemoTrainer {
     sessionOptions.retention = options.retention
     sessionOptions.logger = options.logger
     sessionOptions.handlesInterruptSignals = options.handlesInterruptSignals
+    if options.writerPriority != .normal {
+      sessionOptions.checkpointOptions.pool = BlockingThreadPool(
+        threadCount: BlockingThreadPool.shared.threadCount, name: "waymark.writer",
+        priority: options.writerPriority)
+    }
     sessionOptions.runOptions.metricIntervalSteps = 1
     sessionOptions.description = "character-level language model trained by waymark demo"
     sessionOptions.tags = ["demo", settings.size.rawValue]
