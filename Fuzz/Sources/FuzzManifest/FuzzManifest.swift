@@ -1,5 +1,6 @@
-import WaymarkCheckpoint
 import WaymarkCore
+
+@testable import WaymarkCheckpoint
 
 private let checksumPrefix = Array(#"{"checksum":"xxh3-64:"#.utf8)
 private let bodyPrefix = Array(#"","manifest":"#.utf8)
@@ -10,8 +11,8 @@ private let fileSuffix = Array("}\n".utf8)
 ///
 /// Random bytes almost never carry a matching checksum, so the second decode is what lets
 /// the fuzzer reach the JSON decoder and the validation rules. Any thrown error is a correct
-/// rejection. A crash, a sanitizer report, or a manifest that decodes but cannot be encoded
-/// and decoded again is a bug.
+/// rejection. A crash, a sanitizer report, a manifest that decodes but cannot be encoded and
+/// decoded again, or a body the fast reader reads differently from `JSONDecoder` is a bug.
 @_cdecl("LLVMFuzzerTestOneInput")
 public func fuzzManifest(_ start: UnsafePointer<UInt8>?, _ count: Int) -> CInt {
   let bytes = Array(UnsafeBufferPointer(start: start, count: count))
@@ -19,7 +20,24 @@ public func fuzzManifest(_ start: UnsafePointer<UInt8>?, _ count: Int) -> CInt {
 
   let checksum = XXH3.hexString(bytes.withUnsafeBytes(XXH3.hash))
   checkRoundTrip(of: checksumPrefix + Array(checksum.utf8) + bodyPrefix + bytes + fileSuffix)
+  checkReadersAgree(on: bytes)
   return 0
+}
+
+/// Checks that whatever the fast manifest reader accepts, `JSONDecoder` accepts too, with
+/// the same values.
+private func checkReadersAgree(on body: [UInt8]) {
+  guard let fast = body.withUnsafeBytes(ManifestJSON.decode) else { return }
+  guard let slow = try? ManifestFile.decodeDiagnosing(body[...]) else {
+    fatalError("the fast reader accepted a body JSONDecoder rejects")
+  }
+  let agree =
+    fast.formatVersion == slow.formatVersion && fast.step == slow.step
+    && fast.wallTime.bitPattern == slow.wallTime.bitPattern && fast.tensors == slow.tensors
+    && fast.packs == slow.packs && fast.writers == slow.writers
+    && fast.metrics.keys.sorted() == slow.metrics.keys.sorted()
+    && encoded(fast.extraState) == encoded(slow.extraState)
+  guard agree else { fatalError("the fast reader and JSONDecoder read a body differently") }
 }
 
 /// Decodes `bytes`; when that succeeds, checks that the manifest encodes and decodes again.
@@ -37,4 +55,11 @@ private func checkRoundTrip(of bytes: [UInt8]) {
   } catch {
     fatalError("a re-encoded manifest failed to decode: \(error)")
   }
+}
+
+/// Returns the JSON text of `value`, which compares NaN equal to NaN where `==` does not.
+private func encoded(_ value: JSONValue) -> [UInt8] {
+  var buffer: [UInt8] = []
+  JSONWriter.append(value, to: &buffer)
+  return buffer
 }
