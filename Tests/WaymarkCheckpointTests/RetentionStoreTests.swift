@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 import Testing
 import WaymarkCheckpoint
 import WaymarkCore
@@ -48,6 +49,23 @@ struct RetentionStoreTests {
       try await Self.saveSteps(
         1...5, in: directory, retention: policy, losses: [1: 3, 2: 1, 3: 2, 4: .nan, 5: 4])
       #expect(try await Self.steps(in: directory) == [2, 5])
+    }
+  }
+
+  @Test("manager reads each manifest once for ranking")
+  func manifestsReadOnce() async throws {
+    try await withTemporaryDirectory { directory in
+      let fileSystem = ManifestOpenCounter()
+      let policy = RetentionPolicy(
+        keepLast: 1, keepBest: 3, bestBy: MetricObjective(metric: "loss"))
+      let losses: [Int64: Double] = [1: 5, 2: 4, 3: 3, 4: 2, 5: 1, 6: 6, 7: 7, 8: 8]
+      try await Self.saveSteps(
+        1...8, in: directory, retention: policy, losses: losses, fileSystem: fileSystem)
+
+      #expect(try await Self.steps(in: directory) == [3, 4, 5, 8])
+      // Each of the 8 checkpoints is summarized once, after its own commit; without the
+      // cache the passes would read 1 + 2 + 3 + 4 + 4 + 4 + 5 + 5 = 28 manifests.
+      #expect(fileSystem.manifestOpenCount == 8)
     }
   }
 
@@ -182,5 +200,18 @@ struct RetentionStoreTests {
       #expect(summaries.last?.problem?.contains("checksum mismatch") == true)
       #expect(summaries.first?.storedByteCount ?? 0 > 0)
     }
+  }
+}
+
+/// Counts the manifests opened for reading.
+private final class ManifestOpenCounter: ForwardingFileSystem {
+  let base: any FileSystem = PosixFileSystem()
+  private let opened = Mutex(0)
+
+  var manifestOpenCount: Int { opened.withLock { $0 } }
+
+  func openForReading(at path: String) throws -> FileDescriptor {
+    if path.hasSuffix("/" + ManifestFile.fileName) { opened.withLock { $0 += 1 } }
+    return try base.openForReading(at: path)
   }
 }

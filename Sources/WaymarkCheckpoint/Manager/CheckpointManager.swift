@@ -79,6 +79,8 @@ public actor CheckpointManager {
   private var unobservedFailures: [Int: CheckpointError] = [:]
   private var nextID = 0
   private var isClosed = false
+  /// Checkpoint summaries retention has read, so each manifest is parsed once.
+  private let summaryCache = CheckpointSummaryCache()
   private(set) public var statistics = SaveStatistics()
   /// The schedule of ``saveIfDue(step:state:metrics:)``, seeded from the store on first use.
   var saveScheduler: SaveScheduler?
@@ -278,8 +280,7 @@ public actor CheckpointManager {
     guard !options.retention.keepsEverything else { return }
     let executor = RetentionExecutor(
       directory: directory, policy: options.retention, fileSystem: options.fileSystem,
-      pool: options.pool,
-      profiler: profiler)
+      pool: options.pool, profiler: profiler, summaryCache: summaryCache)
     do {
       for deletion in try await executor.apply() {
         logger.info("deleted a checkpoint", metadata: ["checkpoint.step": "\(deletion.step)"])

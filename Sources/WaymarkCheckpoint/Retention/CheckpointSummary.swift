@@ -1,3 +1,4 @@
+import Synchronization
 import WaymarkCore
 
 /// The facts about one committed checkpoint that retention, best lookup and `waymark ls`
@@ -51,6 +52,33 @@ public struct CheckpointSummary: Sendable, Equatable {
       summary.problem = "\(error)"
     }
     return summary
+  }
+}
+
+/// Summaries of committed checkpoints that a writer has already read, by path.
+///
+/// A manager with a retention rule that ranks by a metric summarized every kept checkpoint
+/// after each commit. With 100 kept checkpoints of 10,000 tensors that is 100 manifests of
+/// about 1 MB each, parsed again every time. A committed checkpoint never changes while the
+/// writer holds the store's lock, so its summary can be reused.
+final class CheckpointSummaryCache: Sendable {
+  private let summaries = Mutex<[String: CheckpointSummary]>([:])
+
+  /// Returns the summaries of `entries`, reading only the manifests of checkpoints not seen
+  /// before, and drops checkpoints no longer listed. Blocks.
+  func summaries(of entries: [CheckpointEntry], fileSystem: any FileSystem)
+    -> [CheckpointSummary]
+  {
+    let known = summaries.withLock { $0 }
+    let result = entries.map { entry in
+      known[entry.path] ?? CheckpointSummary.read(entry, fileSystem: fileSystem)
+    }
+    // A damaged manifest is read again next time, in case it was a transient read failure.
+    let readable = result.filter(\.hasReadableManifest)
+    summaries.withLock { cache in
+      cache = Dictionary(readable.map { ($0.path, $0) }, uniquingKeysWith: { first, _ in first })
+    }
+    return result
   }
 }
 

@@ -24,19 +24,25 @@ struct RetentionExecutor: Sendable {
   var fileSystem: any FileSystem
   var pool: BlockingThreadPool
   var profiler: Profiler
+  /// Summaries read by earlier passes of the same writer; `nil` reads every manifest.
+  var summaryCache: CheckpointSummaryCache?
 
   /// Reads the store and decides, without changing anything.
   ///
-  /// - Complexity: One directory listing, plus one manifest read per checkpoint when the
-  ///   policy ranks by a metric or keeps one per interval.
+  /// - Complexity: One directory listing, plus one manifest read per checkpoint not in the
+  ///   cache when the policy ranks by a metric or keeps one per interval.
   func plan() async throws -> RetentionPlan {
     let fileSystem = self.fileSystem
     let directory = self.directory
     let needsManifests = policy.needsManifests
+    let summaryCache = self.summaryCache
     let summaries = try await pool.run {
       let entries = try CheckpointStore.listCommitted(in: directory, fileSystem: fileSystem)
       guard needsManifests else {
         return entries.map { CheckpointSummary(step: $0.step, path: $0.path) }
+      }
+      if let summaryCache {
+        return summaryCache.summaries(of: entries, fileSystem: fileSystem)
       }
       return entries.map { CheckpointSummary.read($0, fileSystem: fileSystem) }
     }
