@@ -159,4 +159,39 @@ struct CodecRejectionTests {
       }
     }
   }
+
+  @Test("byte-lane chunk shorter than one element decodes")
+  func emptyLanes() throws {
+    // Three bytes of a bytelanes4 chunk make no whole element, so every lane is empty and the
+    // bytes are all tail. Empty lanes stored as zstd frames are valid and once crashed the
+    // decoder.
+    let emptyFrame = try ZstdWorkspace.withBorrowed { workspace in
+      var frame = [UInt8](repeating: 0, count: 64)
+      let count = try frame.withUnsafeMutableBytes { destination in
+        try workspace.compress(
+          UnsafeRawBufferPointer(start: nil, count: 0), into: destination, level: 1,
+          forcesLiteralCompression: false)
+      }
+      return Array(frame.prefix(count))
+    }
+    var stored: [UInt8] = []
+    for lane in 0..<4 {
+      stored += [UInt8(lane), 1]
+      stored += withUnsafeBytes(of: UInt32(emptyFrame.count).littleEndian, Array.init)
+    }
+    for _ in 0..<4 { stored += emptyFrame }
+    stored += [7, 8, 9]
+
+    #expect(try decode(stored, codec: .byteLanes4, byteCount: 3) == [7, 8, 9])
+  }
+
+  @Test("zstd frame followed by another frame")
+  func trailingFrame() throws {
+    let raw = CodecSample.floatWeights.bytes(count: 4_096)
+    let frame = try Self.zstdFrame(of: raw)
+    let emptyFrame = try Self.zstdFrame(of: [])
+    #expect(
+      Self.failureCode(frame + emptyFrame, codec: .zstd, byteCount: raw.count) == .invalidChunk)
+    #expect(Self.failureCode(frame + [0], codec: .zstd, byteCount: raw.count) == .invalidChunk)
+  }
 }

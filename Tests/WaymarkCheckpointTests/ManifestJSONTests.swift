@@ -200,6 +200,40 @@ struct ManifestJSONTests {
       _ = try ManifestFile.decode(framed(body))
     }
     #expect(error?.code == .invalidManifest)
+    #expect(error?.message.hasPrefix("manifest JSON is invalid: the body is not JSON") == true)
+  }
+
+  @Test(
+    "numbers near 2^53 read as Foundation reads them",
+    arguments: [
+      "9007199254740993.0", "9007199254740991.9", "9007199254740991.5", "-9007199254740993.0",
+      "9007199254740992.0", "4503599627370495.9", "4503599627370495.7", "1.00000000000000000001e2",
+    ])
+  func boundaryNumbers(literal: String) throws {
+    let text = String(
+      decoding: ManifestJSON.encode(sampleManifest(extraState: ["x": 1])), as: UTF8.self)
+    let body = Array(text.replacing(#"{"x":1}"#, with: #"{"x":"# + literal + "}").utf8)
+    let slow = try ManifestFile.decodeDiagnosing(body[...])
+    guard let fast = body.withUnsafeBytes(ManifestJSON.decode) else { return }
+    #expect(fast.extraState == slow.extraState)
+  }
+
+  @Test(
+    "integer field written with a fraction is rejected",
+    arguments: [
+      (#""step":9000000000"#, "step"), (#""offset":5004,"#, "packs[0].offset"),
+      (#""offset":5000,"#, "tensors[0].chunks[1].offset"), (#""index":0"#, "pack.index"),
+    ])
+  func fractionalInteger(target: String, field: String) throws {
+    let text = String(decoding: ManifestJSON.encode(sampleManifest(extraState: [:])), as: UTF8.self)
+    let edited =
+      target.hasSuffix(",")
+      ? target.replacing(",", with: ".0,") : target + ".0"
+    let body = Array(text.replacing(target, with: edited, maxReplacements: 1).utf8)
+    let error = #expect(throws: CheckpointError.self) {
+      _ = try ManifestFile.decode(framed(body))
+    }
+    #expect(error?.message.contains("\(field) is written as") == true, "\(error?.message ?? "")")
   }
 
   @Test("validation errors name the tensor")

@@ -30,10 +30,11 @@ struct PackTests {
 
   private static func save(
     _ state: TrainingState, in directory: String, maxPacked: Int = 64 << 10,
-    chunkByteCount: Int = 64 << 10
+    chunkByteCount: Int = 64 << 10, codec: CodecPolicy = .default
   ) async throws -> String {
     var options = CheckpointManager.Options()
     options.chunkByteCount = chunkByteCount
+    options.codec = codec
     options.maxPackedTensorByteCount = maxPacked
     let manager = try await CheckpointManager(directory: directory, options: options)
     let committed = try await manager.waitForCommit(of: manager.save(step: 5, state: state))
@@ -158,6 +159,59 @@ struct PackTests {
       }
       #expect(error?.code == .truncatedChunk)
       #expect(error?.pack == last)
+    }
+  }
+
+  @Test("verify finds a bad bool byte in a pack")
+  func badBoolByteInPack() async throws {
+    try await withTemporaryDirectory { directory in
+      let state = TrainingState(tensors: [
+        "flags": try Tensor([true, false, true, true], shape: [4]),
+        "scale": try Tensor([Float(1.5), 2.5], shape: [2]),
+      ])
+      let path = try await Self.save(state, in: directory, codec: .raw)
+      var manifest = try await CheckpointReader().manifest(ofCheckpointAt: path)
+      let flags = try #require(manifest.tensors.first { $0.name == "flags" })
+      let location = try #require(flags.pack)
+      let pack = manifest.packs[location.index]
+
+      // Stored raw, so one data byte becomes 2; the pack's checksum is written again to
+      // match, as a buggy writer would have.
+      let dataPath = path + "/" + pack.file
+      var data = try [UInt8](Data(contentsOf: URL(fileURLWithPath: dataPath)))
+      data[Int(pack.offset + location.rawOffset) + 1] = 2
+      try Data(data).write(to: URL(fileURLWithPath: dataPath))
+      let stored = Array(data[Int(pack.offset)..<Int(pack.offset + pack.storedByteCount)])
+      manifest.packs[location.index].checksum = XXH3.hexString(stored.withUnsafeBytes(XXH3.hash))
+      let manifestPath = path + "/" + ManifestFile.fileName
+      try Data(try ManifestFile.encode(manifest)).write(to: URL(fileURLWithPath: manifestPath))
+
+      let verification = await CheckpointVerifier().verifyCheckpoint(at: path)
+      let problem = try #require(verification.problems.first)
+      #expect(verification.problems.count == 1)
+      #expect(problem.code == "invalidTensor")
+      #expect(problem.tensor == "flags")
+      #expect(problem.pack == location.index)
+      #expect(problem.message.contains("byte 2 at offset 1"))
+
+      let error = await #expect(throws: CheckpointError.self) {
+        try await CheckpointReader().load(checkpointAt: path)
+      }
+      #expect(error?.code == .invalidTensor)
+    }
+  }
+
+  @Test("verify names a linked checkpoint directory")
+  func linkedCheckpoint() async throws {
+    try await withTemporaryDirectory { directory in
+      let path = try await Self.save(try Self.mixedState(), in: directory)
+      let link = directory + "/linked"
+      try FileManager.default.createSymbolicLink(atPath: link, withDestinationPath: path)
+
+      let error = await #expect(throws: CheckpointError.self) {
+        _ = try await CheckpointVerifier().verify(path: link)
+      }
+      #expect(error?.message.contains("is a symbolic link") == true)
     }
   }
 }

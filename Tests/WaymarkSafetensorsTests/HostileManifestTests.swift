@@ -310,6 +310,16 @@ private let hostileManifests: [HostileManifestCase] = [
     $0.packs[0].file = "other.data"
   },
   packed("pack checksum", field: "pack 0 checksum 'xyz'") { $0.packs[0].checksum = "xyz" },
+  packed("uppercase pack checksum", field: "not 16 lowercase hexadecimal digits") {
+    $0.packs[0].checksum = "00112233445566AA"
+  },
+  packed("pack stored length near Int64.max", field: "pack 0 declares stored length") {
+    $0.packs[0].offset = 0
+    $0.packs[0].storedByteCount = 9_223_372_036_854_775_707
+  },
+  signed("chunk stored length beyond the bound", field: "chunk 0 declares stored length") {
+    $0.tensors[0].chunks[0].storedByteCount = 1 << 40
+  },
   packed("packed tensor with chunks", field: "a packed tensor has no chunks of its own") {
     $0.tensors[0].chunks = $0.tensors[2].chunks
   },
@@ -329,6 +339,11 @@ private let hostileManifests: [HostileManifestCase] = [
   resigned(
     "dimension a string", replacing: #""shape":[4,2]"#, with: #""shape":["4",2]"#,
     field: "tensors[0].shape[0]"),
+  resigned(
+    "packs null", replacing: #""step":10"#, with: #""packs":null,"step":10"#, field: "packs"),
+  resigned(
+    "pack location null", replacing: #""name":"layer.weight""#,
+    with: #""name":"layer.weight","pack":null"#, field: "pack"),
   resigned("unknown dtype", replacing: #""dtype":"f32""#, with: #""dtype":"f128""#, field: "dtype"),
   resigned("unknown codec", replacing: #""codec":"raw""#, with: #""codec":"lz4""#, field: "codec"),
   resigned("missing step", replacing: #""step":10,"#, with: "", field: "step"),

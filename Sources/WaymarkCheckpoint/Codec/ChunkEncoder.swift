@@ -13,6 +13,11 @@ enum ChunkCoding {
   /// Hard upper bound on a chunk's raw length that readers accept: 256 MiB.
   static let maxRawByteCount: Int64 = 256 << 20
 
+  /// Hard upper bound on a chunk's stored length that readers accept: twice the raw bound.
+  /// Waymark stores a chunk raw when encoding does not shrink it, so its chunks never come
+  /// near this. The bound keeps sums of stored lengths far from overflowing `Int64`.
+  static let maxStoredByteCount: Int64 = 2 * maxRawByteCount
+
   /// Encodes `raw` with the policy's codec, falling back to raw storage when compression
   /// saves less than the policy's minimum.
   static func encode(_ raw: UnsafeRawBufferPointer, dtype: DType, policy: CodecPolicy) throws

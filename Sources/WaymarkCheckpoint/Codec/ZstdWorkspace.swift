@@ -53,7 +53,8 @@ final class ZstdWorkspace: @unchecked Sendable {
   }
 
   /// Runs `body` with at least `byteCount` bytes of uninitialized scratch memory, aligned to
-  /// 64 bytes. The memory is valid only inside `body`.
+  /// 64 bytes and with an address even when `byteCount` is 0. The memory is valid only inside
+  /// `body`.
   func withScratch<Result>(
     byteCount: Int, _ body: (UnsafeMutableRawBufferPointer) throws -> Result
   ) rethrows -> Result {
@@ -62,9 +63,10 @@ final class ZstdWorkspace: @unchecked Sendable {
       defer { temporary.deallocate() }
       return try body(temporary)
     }
-    if scratch.count < byteCount {
+    // Even an empty request gets an address, because the codecs form lane pointers from it.
+    if scratch.baseAddress == nil || scratch.count < byteCount {
       scratch.deallocate()
-      scratch = .allocate(byteCount: byteCount, alignment: 64)
+      scratch = .allocate(byteCount: max(byteCount, 64), alignment: 64)
     }
     return try body(UnsafeMutableRawBufferPointer(rebasing: scratch[0..<byteCount]))
   }
@@ -126,6 +128,15 @@ final class ZstdWorkspace: @unchecked Sendable {
       throw CheckpointError(
         .invalidChunk,
         "zstd frame declares \(shown) but the manifest declares \(destination.count)")
+    }
+    // zstd would go on to decode frames after the first one, even empty ones that leave the
+    // length unchanged, so the stored bytes must end where the first frame ends.
+    let frameByteCount = ZSTD_findFrameCompressedSize(stored.baseAddress, stored.count)
+    guard ZSTD_isError(frameByteCount) == 0, frameByteCount == stored.count else {
+      throw CheckpointError(
+        .invalidChunk,
+        "stored bytes are not exactly one zstd frame: \(stored.count) bytes, first frame \(ZSTD_isError(frameByteCount) != 0 ? "unreadable" : "\(frameByteCount) bytes")"
+      )
     }
     let context = try borrowDecompressionContext()
     let result = ZSTD_decompressDCtx(

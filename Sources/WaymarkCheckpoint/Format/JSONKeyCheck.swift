@@ -45,13 +45,18 @@ struct JSONKeyCheck {
         }
       case UInt8(ascii: "\""):
         let end = endOfString(in: bytes, openingQuote: index)
-        if case .object(var keys, _, true) = frames.last {
+        if case .object(var keys, let previousKey, true) = frames.last {
           let key = decodeKey(ArraySlice(bytes[index..<min(end, bytes.endIndex)]))
-          guard keys.insert(key).inserted else {
+          // The frame gives up its reference first, so the insert does not copy the set:
+          // copying made an object of n keys cost n² work.
+          frames[frames.count - 1] = .array(index: 0)
+          let inserted = keys.insert(key).inserted
+          frames[frames.count - 1] = .object(
+            keys: keys, currentKey: inserted ? key : previousKey, expectsKey: !inserted)
+          guard inserted else {
             throw Violation(
               path: path(of: frames), reason: "has the key \(key.debugDescription) twice")
           }
-          frames[frames.count - 1] = .object(keys: keys, currentKey: key, expectsKey: false)
         }
         index = end
         continue

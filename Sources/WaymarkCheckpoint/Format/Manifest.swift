@@ -65,7 +65,9 @@ public struct Manifest: Codable, Sendable, Equatable {
     extraState = try container.decode(JSONValue.self, forKey: .extraState)
     writers = try container.decode([WriterEntry].self, forKey: .writers)
     tensors = try container.decode([TensorEntry].self, forKey: .tensors)
-    packs = try container.decodeIfPresent([ChunkEntry].self, forKey: .packs) ?? []
+    // Absent means no packs; `null` is not an array and is rejected like any other type.
+    packs =
+      container.contains(.packs) ? try container.decode([ChunkEntry].self, forKey: .packs) : []
   }
 
   public func encode(to encoder: any Encoder) throws {
@@ -150,6 +152,22 @@ public struct TensorEntry: Codable, Sendable, Equatable {
     self.byteCount = byteCount
     self.chunks = chunks
     self.pack = pack
+  }
+
+  enum CodingKeys: String, CodingKey {
+    case name, dtype, shape, byteCount, chunks, pack
+  }
+
+  public init(from decoder: any Decoder) throws {
+    let container = try decoder.container(keyedBy: CodingKeys.self)
+    name = try container.decode(String.self, forKey: .name)
+    dtype = try container.decode(DType.self, forKey: .dtype)
+    shape = try container.decode([Int].self, forKey: .shape)
+    byteCount = try container.decode(Int64.self, forKey: .byteCount)
+    chunks = try container.decode([ChunkEntry].self, forKey: .chunks)
+    // Absent means not packed; `null` is rejected, as the fast reader rejects it.
+    pack =
+      container.contains(.pack) ? try container.decode(PackedLocation.self, forKey: .pack) : nil
   }
 
   /// Total stored bytes of the tensor's own chunks; zero for a packed tensor, whose bytes

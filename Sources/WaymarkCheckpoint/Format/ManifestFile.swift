@@ -92,7 +92,12 @@ public enum ManifestFile {
           "manifest JSON is invalid: the body is not JSON as RFC 8259 defines it (a trailing comma, a byte order mark or another extension); write the manifest again with a JSON encoder"
         )
       }
+      if let detail = ManifestNumberDiagnosis.firstInvalidInteger(in: body) {
+        throw CheckpointError(.invalidManifest, "manifest JSON is invalid: \(detail)")
+      }
       return manifest
+    } catch let error as CheckpointError {
+      throw error
     } catch let error as DecodingError {
       let detail = ManifestNumberDiagnosis.firstInvalidInteger(in: body) ?? describe(error)
       throw CheckpointError(.invalidManifest, "manifest JSON is invalid: \(detail)")

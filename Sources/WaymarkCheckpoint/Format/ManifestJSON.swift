@@ -140,17 +140,17 @@ extension ManifestJSONReader {
   /// Returns the non-tensor state as `JSONDecoder` with ``JSONCoding``'s settings reads it,
   /// so that both readers give the same manifest, or `nil` when that is not certain.
   ///
-  /// A number written with a fraction or an exponent whose value is a whole number of
-  /// magnitude at most 2^53 becomes an integer (`1.0` and `1e2` as `.int`), and the strings
-  /// `"NaN"`, `"Infinity"` and `"-Infinity"` become doubles. Whole numbers beyond 2^53 written
-  /// so are read as integers or doubles by rules of Foundation's own, so the fast reader
-  /// declines them and leaves the body to `JSONDecoder`.
+  /// A number written with a fraction or an exponent whose value as a double is a whole
+  /// number of magnitude below 2^53 becomes an integer (`1.0` and `1e2` as `.int`), and the
+  /// strings `"NaN"`, `"Infinity"` and `"-Infinity"` become doubles. From 2^53 on, Foundation
+  /// reads the integer digits of the literal exactly (`9007199254740993.0` stays odd), so the
+  /// fast reader declines such numbers and leaves the body to `JSONDecoder`.
   static func asFoundationReadsIt(_ value: JSONValue) -> JSONValue? {
     switch value {
     case .string("NaN"), .string("Infinity"), .string("-Infinity"):
       return .double(value.doubleValue!)
     case .double(let number) where number.rounded() == number:
-      return abs(number) <= 0x1p53 ? .int(Int64(number)) : nil
+      return abs(number) < 0x1p53 ? .int(Int64(number)) : nil
     case .array(let elements):
       var converted: [JSONValue] = []
       converted.reserveCapacity(elements.count)

@@ -6,13 +6,20 @@ import WaymarkCore
 enum ManifestNumberDiagnosis {
   private static let integerFields: Set<String> = [
     "formatVersion", "step", "rank", "worldSize", "byteCount", "offset", "storedByteCount",
-    "rawOffset",
-    "rawByteCount",
+    "rawOffset", "rawByteCount", "index",
   ]
 
   /// Returns the path and value of the first integer field that contains a fraction or a number
   /// out of range, such as `tensors[0].shape[1] is 4.5`.
+  ///
+  /// `JSONDecoder` reads `3.0` and `3e0` into an integer field without complaint, so the text
+  /// is parsed with ``JSONParser``, which keeps such literals as doubles. Text that parser
+  /// rejects, such as `1e999`, is decoded with `JSONDecoder` instead.
   static func firstInvalidInteger(in body: ArraySlice<UInt8>) -> String? {
+    let options = JSONParser.Options(maxDepth: JSONKeyCheck.maxDepth)
+    if let value = JSONParser.parse(body, options: options) {
+      return search(value, path: "", isIntegerField: false)
+    }
     guard let value = try? JSONCoding.decoder().decode(JSONValue.self, from: Data(body)) else {
       return nil
     }
@@ -35,6 +42,10 @@ enum ManifestNumberDiagnosis {
           return found
         }
       }
+    case .double(let number)
+    where isIntegerField && number.rounded() == number && abs(number) < 0x1p63:
+      return
+        "\(path) is written as \(number), with a fraction or an exponent; write integer fields as integers, such as \(Int64(number))"
     case .double(let number) where isIntegerField:
       return "\(path) is \(number), which is not a whole number from \(Int64.min) to \(Int64.max)"
     case .unsignedInt(let number) where isIntegerField:

@@ -162,6 +162,11 @@ enum ManifestValidation {
         "\(label) has offset \(chunk.offset) and stored length \(chunk.storedByteCount); both must be zero or positive",
         tensor: tensor, chunk: chunkIndex)
     }
+    guard chunk.storedByteCount <= ChunkCoding.maxStoredByteCount else {
+      throw invalid(
+        "\(label) declares stored length \(chunk.storedByteCount); it must be at most \(ChunkCoding.maxStoredByteCount), twice the largest raw length",
+        tensor: tensor, chunk: chunkIndex)
+    }
     guard chunk.rawByteCount > 0, chunk.rawByteCount <= ChunkCoding.maxRawByteCount else {
       throw invalid(
         "\(label) declares raw length \(chunk.rawByteCount); it must be between 1 and \(ChunkCoding.maxRawByteCount)",
@@ -172,10 +177,13 @@ enum ManifestValidation {
         "raw \(label) stores \(chunk.storedByteCount) bytes but declares \(chunk.rawByteCount)",
         tensor: tensor, chunk: chunkIndex)
     }
-    guard XXH3.parseHex(chunk.checksum) != nil else {
+    let isLowercaseHex = chunk.checksum.utf8.allSatisfy { byte in
+      (0x30...0x39).contains(byte) || (0x61...0x66).contains(byte)
+    }
+    guard chunk.checksum.utf8.count == 16, isLowercaseHex else {
       throw invalid(
-        "\(label) checksum '\(chunk.checksum)' is not 16 hexadecimal digits", tensor: tensor,
-        chunk: chunkIndex)
+        "\(label) checksum '\(chunk.checksum)' is not 16 lowercase hexadecimal digits",
+        tensor: tensor, chunk: chunkIndex)
     }
   }
 

@@ -34,18 +34,22 @@ public struct Tensor: Sendable {
     }
     if dtype == .bool {
       // A Swift `Bool` is undefined for bytes other than 0 and 1, so such bytes never get in.
-      let invalid = storage.withUnsafeBytes { bytes in bytes.firstIndex { $0 > 1 } }
-      if let invalid {
-        throw CheckpointError(
-          .invalidTensor,
-          "bool tensor has byte \(storage.withUnsafeBytes { $0[invalid] }) at offset \(invalid); bool elements are stored as 0 or 1"
-        )
-      }
+      try storage.withUnsafeBytes { try Tensor.checkBoolBytes($0) }
     }
     self.dtype = dtype
     self.shape = shape
     self.elementCount = elementCount
     self.storage = storage
+  }
+
+  /// Throws `.invalidTensor` naming the first byte of `bytes` other than 0 and 1, the only
+  /// bytes a `bool` element may have. `offset` is where `bytes` start within the tensor.
+  static func checkBoolBytes(_ bytes: UnsafeRawBufferPointer, offset: Int = 0) throws {
+    guard let invalid = bytes.firstIndex(where: { $0 > 1 }) else { return }
+    throw CheckpointError(
+      .invalidTensor,
+      "bool tensor has byte \(bytes[invalid]) at offset \(offset + invalid); bool elements are stored as 0 or 1"
+    )
   }
 
   /// Returns the product of `shape`, rejecting negative dimensions and overflow.

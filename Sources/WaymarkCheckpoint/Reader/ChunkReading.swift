@@ -54,7 +54,7 @@ enum ChunkReading {
   /// Reads a chunk's stored bytes after checking that they lie inside the file.
   static func readStoredBytes(_ chunk: ChunkEntry, from file: OpenDataFile) throws -> [UInt8] {
     try checkRange(offset: chunk.offset, byteCount: chunk.storedByteCount, in: file)
-    guard chunk.storedByteCount <= ChunkCoding.maxRawByteCount * 2 else {
+    guard chunk.storedByteCount <= ChunkCoding.maxStoredByteCount else {
       throw CheckpointError(
         .invalidChunk,
         "stored length \(chunk.storedByteCount) exceeds twice the largest chunk Waymark writes")
@@ -77,7 +77,7 @@ enum ChunkReading {
     throws
   {
     let actual = XXH3.hexString(XXH3.hash(stored))
-    guard actual == chunk.checksum.lowercased() else {
+    guard actual == chunk.checksum else {
       throw CheckpointError(
         .checksumMismatch,
         "checksum mismatch in '\(file.path)' at offset \(chunk.offset): manifest says \(chunk.checksum), data hashes to \(actual); the data is damaged, so restore this checkpoint from a copy or resume from an earlier one"

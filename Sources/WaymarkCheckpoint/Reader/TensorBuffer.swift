@@ -17,7 +17,7 @@ final class TensorBuffer: TensorStorage, @unchecked Sendable {
     guard posix_memalign(&address, 64, max(byteCount, 1)) == 0, let address else {
       throw CheckpointError(
         .outOfMemory,
-        "cannot allocate \(byteCount) bytes for the tensor; load it on a machine with more memory, or check the manifest, which may declare a size the checkpoint never held"
+        "cannot allocate \(byteCount) bytes; load the checkpoint on a machine with more memory, or check the manifest, which may declare a size the checkpoint never held"
       )
     }
     bytes = UnsafeMutableRawBufferPointer(start: address, count: max(byteCount, 1))

@@ -39,6 +39,12 @@ public struct CheckpointVerifier: Sendable {
   private func resolveStore(_ path: String) async throws -> String? {
     let fileSystem = self.fileSystem
     return try await pool.run {
+      if let status = try? fileSystem.status(at: path), status.kind == .symbolicLink {
+        throw CheckpointError(
+          .notFound,
+          "'\(path)' is a symbolic link; Waymark does not follow links into checkpoints, so pass the directory it points to",
+          path: path)
+      }
       guard let status = try? fileSystem.status(at: path), status.kind == .directory else {
         throw CheckpointError(
           .notFound,
@@ -171,6 +177,7 @@ public struct CheckpointVerifier: Sendable {
       try ZstdWorkspace.withBorrowed { workspace in
         try workspace.withScratch(byteCount: Int(chunk.rawByteCount)) { destination in
           try ChunkReading.readAndDecode(chunk, from: file, into: destination)
+          try checkBoolBytes(of: piece, in: plan, decoded: UnsafeRawBufferPointer(destination))
         }
       }
       return nil
@@ -180,6 +187,30 @@ public struct CheckpointVerifier: Sendable {
     } catch {
       let wrapped = plan.attribute(CheckpointError(.io, "\(error)"), to: piece, path: checkpoint)
       return VerificationProblem(wrapped, checkpoint: checkpoint)
+    }
+  }
+
+  /// Throws for a byte other than 0 or 1 in the decoded bytes of a `bool` tensor, which
+  /// loading would reject.
+  private static func checkBoolBytes(
+    of piece: ReadBatch.Piece, in plan: LoadPlan, decoded: UnsafeRawBufferPointer
+  ) throws {
+    let tensors = plan.manifest.tensors
+    switch piece {
+    case .chunk(let tensor, let index):
+      guard tensors[tensor].dtype == .bool else { return }
+      try Tensor.checkBoolBytes(decoded, offset: Int(tensors[tensor].chunks[index].rawOffset))
+    case .pack(let pack):
+      for member in plan.packMembers[pack] where tensors[member].dtype == .bool {
+        let start = Int(tensors[member].pack!.rawOffset)
+        let bytes = UnsafeRawBufferPointer(
+          rebasing: decoded[start..<(start + Int(tensors[member].byteCount))])
+        do {
+          try Tensor.checkBoolBytes(bytes)
+        } catch let error as CheckpointError {
+          throw error.attributed(toTensor: tensors[member].name)
+        }
+      }
     }
   }
 

@@ -14,11 +14,22 @@ public struct FileDescriptor: Sendable, Hashable {
 }
 
 /// Kind of object a directory entry or a path refers to.
-public enum FileKind: Sendable, Hashable {
+public enum FileKind: Sendable, Hashable, CustomStringConvertible {
   case regular
   case directory
   case symbolicLink
   case other
+
+  /// The kind in words for messages: "regular file", "directory", "symbolic link" or
+  /// "special file".
+  public var description: String {
+    switch self {
+    case .regular: "regular file"
+    case .directory: "directory"
+    case .symbolicLink: "symbolic link"
+    case .other: "special file"
+    }
+  }
 }
 
 /// The facts about one path that readers and recovery need.
