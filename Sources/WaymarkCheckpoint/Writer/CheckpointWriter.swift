@@ -110,8 +110,12 @@ struct CheckpointWriter: Sendable {
   {
     // `CheckpointManager.save` has validated every name before the request reached here.
     // Sorting the names alone moves strings, not name and tensor pairs.
-    // Sorting the names alone moves strings, not name and tensor pairs.
-    let tensors = request.state.tensors.keys.sorted().map {
+    // FORMAT.md orders tensors by the UTF-8 bytes of their names, which any language can
+    // reproduce; Swift's `<` compares normalized text instead. Sorting the names alone moves
+    // strings, not name and tensor pairs.
+    let tensors = request.state.tensors.keys.sorted {
+      $0.utf8.lexicographicallyPrecedes($1.utf8)
+    }.map {
       NamedTensor(name: $0, tensor: request.state.tensors[$0]!)
     }
     let dataFileName = CheckpointLayout.dataFileName(rank: rank)
