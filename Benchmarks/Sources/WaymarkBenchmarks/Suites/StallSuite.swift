@@ -10,6 +10,10 @@ enum StallSuite {
     let tensorCount = 300
     let elementsPerTensor = byteCount / 4 / tensorCount
     log("stall: f32 \(formatByteCount(byteCount)), \(saveCount) saves")
+    // Every array this suite copies is then fresh memory, for the plain and the forced copy
+    // alike, and freed arrays go back to the system. The suite runs last because this
+    // setting stays for the rest of the process.
+    ProcessMemory.mapLargeAllocationsSeparately()
 
     // The caller's arrays; tensors made from them share their storage.
     var arrays: [[Float]] = (0..<tensorCount).map { index in
