@@ -10,32 +10,8 @@ private let readerDirectory = URL(fileURLWithPath: #filePath)
   .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
   .appendingPathComponent("python").path
 
-/// Whether `python3` can import the packages the Python reader needs. The shared `Python`
-/// helper checks for `safetensors` and `numpy` only, so these tests check for their own.
-private enum ReaderPackages {
-  /// Whether `python3` can import `numpy`, `zstandard` and `xxhash`, checked once per run.
-  static let isAvailable: Bool = {
-    let output = try? withTemporaryDirectory { directory in
-      try Python.runScript("import numpy, xxhash, zstandard", in: directory)
-    }
-    return output != nil
-  }()
-
-  /// Whether the tests run: when the packages are installed, and in CI, where a missing
-  /// package is a failure.
-  static let shouldRunTests = isAvailable || Python.isRequired
-
-  static let skipMessage: Comment =
-    "python3 with the numpy, zstandard and xxhash packages is not installed; run 'pip install numpy zstandard xxhash' to run these tests"
-
-  /// Fails the current test unless the packages are installed.
-  static func requireAvailable(sourceLocation: SourceLocation = #_sourceLocation) throws {
-    try #require(
-      isAvailable,
-      "CI is set but python3 cannot import numpy, zstandard and xxhash; install them with 'pip install numpy zstandard xxhash'",
-      sourceLocation: sourceLocation)
-  }
-}
+/// The packages the Python reader imports.
+private let readerPackages = PythonPackages(["numpy", "zstandard", "xxhash"])
 
 /// One way of saving the sample state: a codec policy, and whether small tensors share packs.
 struct ReaderSaveCase: Sendable, CustomTestStringConvertible {
@@ -233,11 +209,11 @@ private let commandLineScript = #"""
 
 @Suite(
   "Python reader of FORMAT.md",
-  .enabled(if: ReaderPackages.shouldRunTests, ReaderPackages.skipMessage))
+  .enabled(if: readerPackages.shouldRunTests, readerPackages.skipMessage))
 struct PythonReaderTests {
   @Test("Swift checkpoint loads bit for bit", arguments: ReaderSaveCase.all)
   func loadsSwiftCheckpoint(saveCase: ReaderSaveCase) async throws {
-    try ReaderPackages.requireAvailable()
+    try readerPackages.requireAvailable()
     try await withTemporaryDirectory { directory in
       let state = try sampleState()
       let path = try await saveCheckpoint(
@@ -277,7 +253,7 @@ struct PythonReaderTests {
 
   @Test("flipped data byte rejected")
   func flippedDataByte() async throws {
-    try ReaderPackages.requireAvailable()
+    try readerPackages.requireAvailable()
     try await withTemporaryDirectory { directory in
       let path = try await saveCheckpoint(
         try sampleState(), codec: .default, usesPacks: true, in: directory)
@@ -314,7 +290,7 @@ struct PythonReaderTests {
 
   @Test("flipped manifest byte rejected")
   func flippedManifestByte() async throws {
-    try ReaderPackages.requireAvailable()
+    try readerPackages.requireAvailable()
     try await withTemporaryDirectory { directory in
       let path = try await saveCheckpoint(
         try sampleState(), codec: .default, usesPacks: true, in: directory)
@@ -331,7 +307,7 @@ struct PythonReaderTests {
 
   @Test("command line prints every tensor")
   func commandLine() async throws {
-    try ReaderPackages.requireAvailable()
+    try readerPackages.requireAvailable()
     try await withTemporaryDirectory { directory in
       let state = try sampleState()
       let path = try await saveCheckpoint(state, codec: .default, usesPacks: true, in: directory)

@@ -11,8 +11,11 @@ import WaymarkDemo
 
 @Suite("Demo kill and resume")
 struct DemoResumeTests {
-  static func settings(corpus: String) -> DemoRunSettings {
-    DemoRunSettings(
+  /// Writes the sample corpus into `directory` and returns the settings that train on it.
+  static func settings(writingCorpusInto directory: String) throws -> DemoRunSettings {
+    let corpus = directory + "/corpus.txt"
+    try writeSampleCorpus(to: corpus)
+    return DemoRunSettings(
       dataPath: corpus, steps: 160, size: .small, model: DemoModelSize.small.configuration,
       checkpointEverySteps: 20, evaluateEverySteps: 80)
   }
@@ -27,9 +30,7 @@ struct DemoResumeTests {
   @Test("SIGKILL then resume matches an uninterrupted run")
   func killAndResume() async throws {
     try await withTemporaryDirectory { directory in
-      let corpus = directory + "/corpus.txt"
-      try writeSampleCorpus(to: corpus)
-      let settings = Self.settings(corpus: corpus)
+      let settings = try Self.settings(writingCorpusInto: directory)
 
       let straight = try await DemoTrainer.run(
         Self.options(settings: settings, runs: directory + "/straight"))
@@ -55,9 +56,7 @@ struct DemoResumeTests {
   @Test("idle writer commits every checkpoint")
   func idleWriter() async throws {
     try await withTemporaryDirectory { directory in
-      let corpus = directory + "/corpus.txt"
-      try writeSampleCorpus(to: corpus)
-      var settings = Self.settings(corpus: corpus)
+      var settings = try Self.settings(writingCorpusInto: directory)
       settings.steps = 60
       var options = Self.options(settings: settings, runs: directory + "/runs")
       options.writerPriority = .idle

@@ -1,16 +1,55 @@
 import Foundation
 import Testing
 
+/// Python packages that a group of interop tests imports, and whether `python3` has them.
+struct PythonPackages: Sendable {
+  /// The module names, as `import` takes them.
+  let names: [String]
+
+  /// Whether `python3` can import every package, checked once when the value is made.
+  let isAvailable: Bool
+
+  init(_ names: [String]) {
+    self.names = names
+    let imports = "import " + names.joined(separator: ", ")
+    let result = try? withTemporaryDirectory { directory in
+      try Python.run(arguments: ["-c", imports], in: directory)
+    }
+    isAvailable = result?.status == 0
+  }
+
+  /// Whether the tests run: they run when the packages are installed, and in CI, where a
+  /// missing package is a failure.
+  var shouldRunTests: Bool { isAvailable || Python.isRequired }
+
+  /// The names in prose: "numpy", "safetensors and numpy", "numpy, zstandard and xxhash".
+  private var listed: String {
+    names.count < 2
+      ? names.joined() : names.dropLast().joined(separator: ", ") + " and " + names.last!
+  }
+
+  /// The message shown when the tests are skipped.
+  var skipMessage: Comment {
+    "python3 with the \(listed) packages is not installed; run 'pip install \(names.joined(separator: " "))' to run these tests"
+  }
+
+  /// Fails the current test unless the packages are installed.
+  func requireAvailable(sourceLocation: SourceLocation = #_sourceLocation) throws {
+    try #require(
+      isAvailable,
+      "CI is set but python3 cannot import \(listed); install them with 'pip install \(names.joined(separator: " "))'",
+      sourceLocation: sourceLocation)
+  }
+}
+
 /// Runs Python scripts that use the `safetensors` and `numpy` packages, the reference
 /// readers and writers that interop tests check against.
 enum Python {
+  /// The packages of the safetensors and TensorBoard interop tests.
+  static let interop = PythonPackages(["safetensors", "numpy"])
+
   /// Whether `python3` can import `safetensors` and `numpy`, checked once per test run.
-  static let isAvailable: Bool = {
-    let result = try? withTemporaryDirectory { directory in
-      try run(arguments: ["-c", "import safetensors, numpy"], in: directory)
-    }
-    return result?.status == 0
-  }()
+  static var isAvailable: Bool { interop.isAvailable }
 
   /// Whether a missing Python package fails the tests instead of skipping them: true when
   /// the `CI` environment variable is set.
@@ -18,18 +57,14 @@ enum Python {
 
   /// Whether interop tests run: they run when the packages are installed, and in CI, where
   /// a missing package is a failure.
-  static let shouldRunInteropTests = isAvailable || isRequired
+  static var shouldRunInteropTests: Bool { interop.shouldRunTests }
 
   /// The message shown when interop tests are skipped.
-  static let skipMessage: Comment =
-    "python3 with the safetensors and numpy packages is not installed; run 'pip install safetensors numpy' to run these tests"
+  static var skipMessage: Comment { interop.skipMessage }
 
   /// Fails the current test unless the packages are installed.
   static func requireAvailable(sourceLocation: SourceLocation = #_sourceLocation) throws {
-    try #require(
-      isAvailable,
-      "CI is set but python3 cannot import safetensors and numpy; install them with 'pip install safetensors numpy'",
-      sourceLocation: sourceLocation)
+    try interop.requireAvailable(sourceLocation: sourceLocation)
   }
 
   /// Writes `script` to `script.py` in `directory`, runs it there with the given arguments,
@@ -64,7 +99,7 @@ enum Python {
   ///
   /// Standard error goes to a file in `directory` instead of a pipe, so a script that writes
   /// a lot to it cannot block while this process reads standard output.
-  private static func run(arguments: [String], in directory: String) throws -> (
+  static func run(arguments: [String], in directory: String) throws -> (
     status: Int32, standardOutput: String, standardError: String
   ) {
     let errorPath = directory + "/stderr.txt"

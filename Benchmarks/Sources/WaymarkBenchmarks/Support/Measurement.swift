@@ -54,7 +54,7 @@ enum ProcessMemory {
   /// By default glibc raises that threshold to the size of the largest block freed, up to
   /// 32 MiB, and then serves such blocks from per-thread arenas. Swift tasks hop between
   /// threads, so a 14 MiB array freed on one thread was not reused by the next one allocated
-  /// on another: the 4 GiB stall suite reached 19 to 24 GB resident for about 9 GB of live
+  /// on another. The 4 GiB stall suite reached 19 to 24 GB resident for about 9 GB of live
   /// arrays and was killed for lack of memory. With a fixed threshold it peaks at 16.8 GB.
   static func mapLargeAllocationsSeparately() {
     // M_MMAP_THRESHOLD in glibc's malloc.h, which Swift's Glibc module does not import.
