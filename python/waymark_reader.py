@@ -107,8 +107,12 @@ def list_checkpoints(store: str) -> list[tuple[int, str]]:
     """List the committed checkpoints of a store as (step, path) pairs, ordered by step.
 
     Only directories named ``step-`` followed by decimal digits count, so the dot-named
-    directories of saves in progress, retention and damaged checkpoints are skipped.
+    directories of saves in progress, retention and damaged checkpoints are skipped. A run
+    directory stands for its ``checkpoints`` store.
     """
+    run_store = os.path.join(store, "checkpoints")
+    if os.path.isfile(os.path.join(store, "run.json")) and os.path.isdir(run_store):
+        store = run_store
     checkpoints = []
     with os.scandir(store) as entries:
         for entry in entries:
@@ -117,6 +121,15 @@ def list_checkpoints(store: str) -> list[tuple[int, str]]:
                 checkpoints.append((int(match.group(1)), entry.path))
     checkpoints.sort()
     return checkpoints
+
+
+def _directory_hint(directory: str) -> str:
+    """Return advice when ``directory`` is a run or a store rather than a checkpoint."""
+    if os.path.isfile(os.path.join(directory, "run.json")):
+        return "; this is a run directory, so pass one of its checkpoints/step-... directories"
+    if os.path.isdir(directory) and list_checkpoints(directory):
+        return "; this is a checkpoint store, so pass one of its step-... directories"
+    return ""
 
 
 def load(checkpoint: str, *, bf16_as_float32: bool = False) -> dict:
@@ -196,7 +209,7 @@ def _read_manifest(checkpoint: str) -> dict:
     try:
         info = os.lstat(path)
     except FileNotFoundError:
-        raise _InvalidManifest(f"{MANIFEST_NAME} is missing") from None
+        raise _InvalidManifest(f"{MANIFEST_NAME} is missing{_directory_hint(checkpoint)}") from None
     if not stat.S_ISREG(info.st_mode):
         raise _InvalidManifest(
             f"{MANIFEST_NAME} is not a regular file (symbolic links are invalid)"
@@ -949,7 +962,7 @@ def main(arguments: list[str] | None = None) -> int:
     print(
         f"{options.checkpoint}: step {checkpoint['step']}, "
         f"format version {checkpoint['format_version']}, "
-        f"{len(checkpoint['tensors'])} tensors, {len(manifest['packs'])} packs"
+        f"{len(checkpoint['tensors'])} tensors, {len(manifest['packs'])} pack(s)"
     )
     for tensor in manifest["tensors"]:
         array = checkpoint["tensors"][tensor["name"]]

@@ -88,6 +88,14 @@ extension TrainingSession {
       CheckpointEventRecorder.record(
         .checkpointSkipped(step: skip.entry.step, path: skip.entry.path, reason: skip.reason),
         in: run)
+      // The event log is not where a user looks while starting a run, so the logger reports
+      // it too.
+      options.logger.warning(
+        "resume passed over a damaged checkpoint; run 'waymark verify' on the run for details",
+        metadata: [
+          "checkpoint.step": "\(skip.entry.step)", "checkpoint.path": skip.entry.path,
+          "checkpoint.reason": skip.reason,
+        ])
     }
 
     do {

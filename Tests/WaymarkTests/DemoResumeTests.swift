@@ -71,6 +71,30 @@ struct DemoResumeTests {
     }
   }
 
+  @Test("resume with changed text leaves the run completed")
+  func changedTextKeepsStatus() async throws {
+    try await withTemporaryDirectory { directory in
+      var settings = try Self.settings(writingCorpusInto: directory)
+      settings.steps = 40
+      let summary = try await DemoTrainer.run(
+        Self.options(settings: settings, runs: directory + "/runs"))
+      #expect(summary.isComplete)
+
+      let handle = try #require(FileHandle(forWritingAtPath: settings.dataPath))
+      try handle.seekToEnd()
+      try handle.write(contentsOf: Data("one more sentence.\n".utf8))
+      try handle.close()
+      var resume = Self.options(settings: settings, runs: directory + "/runs")
+      resume.resume = summary.runDirectory
+      resume.stepsOverride = 80
+      let error = await #expect(throws: DemoError.self) { try await DemoTrainer.run(resume) }
+      #expect(error?.message.contains("changed since step 40") == true)
+
+      let listing = try RunReader.listRuns(in: directory + "/runs")
+      #expect(listing.runs.first?.status == .completed)
+    }
+  }
+
   /// Starts `waymark demo` as a child process, kills it with SIGKILL once it has committed a
   /// few checkpoints, and returns its run directory.
   private func runUntilKilled(settings: DemoRunSettings, runs: String) async throws -> String {

@@ -43,7 +43,9 @@ enum DemoCommand: Command {
       --writer-priority P       Priority of the threads that compress and write
                                 checkpoints: normal (default), background (nice 19) or
                                 idle (only cores that would otherwise be idle; Linux).
-                                Lower priorities slow training less and saves more.
+                                When training keeps every core busy, lower priorities
+                                slow it less and the saves more; the demo trains on one
+                                core, so on two or more cores it barely differs.
       --json                    Print the summary as JSON instead of text.
       --quiet                   No progress line.
       --help                    Show this help.
@@ -154,7 +156,7 @@ enum DemoCommand: Command {
       "steps           \(summary.finalStep), \(String(format: "%.1f", summary.stepsPerSecond)) steps/s over \(String(format: "%.1f", summary.trainingSeconds)) s"
     )
     console.print(
-      "loss            train \(String(format: "%.4f", summary.finalTrainLoss)), validation \(String(format: "%.4f", summary.finalValidationLoss)) (uniform guess ln(\(summary.vocabularySize)) = \(String(format: "%.4f", summary.uniformLoss)))"
+      "loss            train \(String(format: "%.4f", summary.finalTrainLoss)) (mean of the last 50 steps), validation \(String(format: "%.4f", summary.finalValidationLoss)) (uniform guess ln(\(summary.vocabularySize)) = \(String(format: "%.4f", summary.uniformLoss)))"
     )
     console.print(
       "checkpoints     \(summary.checkpointsWritten) written (\(ByteCountText.format(summary.committedRawByteCount)) raw, \(ByteCountText.format(summary.committedStoredByteCount)) stored), \(summary.checkpointsFailed) failed; state \(ByteCountText.format(Int64(summary.stateByteCount)))"

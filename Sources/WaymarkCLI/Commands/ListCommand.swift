@@ -16,8 +16,8 @@ enum ListCommand: Command {
     manifests are read; run 'waymark verify' to check the data too.
 
     Options:
-      --metric NAME   Metric that picks the best checkpoint. Default: loss, when any
-                      checkpoint records it.
+      --metric NAME   Metric that picks the best checkpoint. Default: val/loss, when any
+                      checkpoint records it, else loss.
       --mode MODE     min (the default) or max: whether smaller or larger values of
                       --metric are better. NaN and infinite values never count as best.
       --json          Print the listing as JSON.

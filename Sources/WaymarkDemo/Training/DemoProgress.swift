@@ -33,7 +33,8 @@ public struct DemoSummary: Sendable, Codable {
   public var uniformLoss: Double
   /// Validation loss after the last step.
   public var finalValidationLoss: Double
-  /// Training loss averaged over the last steps.
+  /// Training loss averaged over the last 50 steps, as the checkpoints record it under
+  /// `train/loss_mean50`.
   public var finalTrainLoss: Double
   /// Training steps per second in this process, save stalls included.
   public var stepsPerSecond: Double

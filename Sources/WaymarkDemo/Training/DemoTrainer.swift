@@ -43,7 +43,10 @@ public enum DemoTrainer {
       settings.steps = steps
     }
     if let directory = options.resume {
+      // Both checks run before the run is reopened, so a rejected resume leaves its status
+      // as it was.
       try await checkResumable(directory, steps: settings.steps)
+      try await checkCorpusUnchanged(ofRun: directory, dataPath: settings.dataPath)
     }
     try settings.validate()
     if options.resume == nil {
@@ -86,6 +89,17 @@ public enum DemoTrainer {
       path: directory)
   }
 
+  /// Throws when the text differs from the one the run's newest checkpoint was trained on,
+  /// reading only that checkpoint's manifest.
+  static func checkCorpusUnchanged(ofRun directory: String, dataPath: String) async throws {
+    let store = CheckpointStore(directory: directory + "/checkpoints")
+    guard let newest = try? await store.committedCheckpoints().last,
+      let manifest = try? await CheckpointReader().manifest(ofCheckpointAt: newest.path)
+    else { return }
+    let corpus = try TextCorpus(contentsOf: dataPath)
+    try checkCorpus(corpus, matches: manifest.extraState, step: newest.step, dataPath: dataPath)
+  }
+
   /// Reads the settings a run was started with from its `run.json`.
   static func storedSettings(ofRun directory: String) throws -> DemoRunSettings {
     let path = directory + "/run.json"
@@ -112,7 +126,9 @@ public enum DemoTrainer {
     let corpus = try TextCorpus(contentsOf: settings.dataPath)
     let model = try CharLanguageModel(corpus: corpus, configuration: settings.model)
     if let restored = session.restored {
-      try checkCorpus(corpus, matches: restored, dataPath: settings.dataPath)
+      try checkCorpus(
+        corpus, matches: restored.state.extraState, step: restored.step,
+        dataPath: settings.dataPath)
       try model.restore(from: restored.state)
     }
 
@@ -172,14 +188,14 @@ public enum DemoTrainer {
   /// Throws when the text differs from the text the checkpoint was trained on, because the
   /// resumed run could then never match an uninterrupted one.
   private static func checkCorpus(
-    _ corpus: TextCorpus, matches restored: LoadedCheckpoint, dataPath: String
+    _ corpus: TextCorpus, matches extraState: JSONValue, step: Int64, dataPath: String
   ) throws {
-    guard let saved = restored.state.extraState["corpus"]?["xxh3"]?.stringValue else { return }
+    guard let saved = extraState["corpus"]?["xxh3"]?.stringValue else { return }
     let current = XXH3.hexString(corpus.contentHash)
     guard saved == current else {
       throw DemoError(
         .incompatibleState,
-        "the text under '\(dataPath)' changed since step \(restored.step) was saved (XXH3 \(current), was \(saved)); restore the original text to resume exactly, or start a new run",
+        "the text under '\(dataPath)' changed since step \(step) was saved (XXH3 \(current), was \(saved)); restore the original text to resume exactly, or start a new run",
         path: dataPath)
     }
   }
@@ -263,9 +279,10 @@ struct TrainingLoopState {
     }
   }
 
-  /// Metrics stored in each checkpoint's manifest.
+  /// Metrics stored in each checkpoint's manifest. The training loss is the mean of the last
+  /// 50 steps, under its own name, because `train/loss` in the run's metrics is each step's.
   var checkpointMetrics: [String: Double] {
-    var metrics = ["train/loss": meanTrainLoss]
+    var metrics = ["train/loss_mean50": meanTrainLoss]
     if let validationLoss { metrics["val/loss"] = validationLoss }
     return metrics
   }
