@@ -98,7 +98,8 @@ struct PackTests {
       let verification = await CheckpointVerifier().verifyCheckpoint(at: path)
       #expect(verification.isIntact)
       let chunkCount = manifest.tensors.reduce(0) { $0 + $1.chunks.count }
-      #expect(verification.chunkCount == manifest.packs.count + chunkCount)
+      #expect(verification.chunkCount == chunkCount)
+      #expect(verification.packCount == manifest.packs.count)
     }
   }
 

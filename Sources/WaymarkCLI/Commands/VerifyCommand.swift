@@ -54,7 +54,7 @@ enum VerifyCommand: Command {
       if checkpoint.isIntact {
         let size = ByteCountText.format(checkpoint.rawByteCount)
         console.print(
-          "\(console.styled("ok", code: "32"))       \(checkpoint.path) (\(step), \(checkpoint.tensorCount) tensors, \(checkpoint.chunkCount) chunks, \(size))"
+          "\(console.styled("ok", code: "32"))       \(checkpoint.path) (\(step), \(checkpoint.tensorCount) tensors, \(checkpoint.chunkCount) chunks\(checkpoint.packCount == 0 ? "" : checkpoint.packCount == 1 ? ", 1 pack" : ", \(checkpoint.packCount) packs"), \(size))"
         )
       } else {
         console.print("\(console.styled("DAMAGED", code: "31"))  \(checkpoint.path) (\(step))")

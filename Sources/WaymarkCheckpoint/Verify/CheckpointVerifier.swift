@@ -77,7 +77,8 @@ public struct CheckpointVerifier: Sendable {
       let (first, second) = (plan.manifest.entry(of: left), plan.manifest.entry(of: right))
       return (first.file, first.offset) < (second.file, second.offset)
     }
-    report.chunkCount = pieces.count
+    report.packCount = plan.manifest.packs.count
+    report.chunkCount = pieces.count - report.packCount
     let problems = await withTaskGroup(of: (Int, VerificationProblem?).self) { group in
       var next = 0
       func submitNext() {

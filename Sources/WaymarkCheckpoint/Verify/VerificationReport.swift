@@ -31,8 +31,10 @@ public struct CheckpointVerification: Sendable, Codable, Equatable {
   public var step: Int64?
   /// Number of tensors checked.
   public var tensorCount: Int
-  /// Number of chunks checked, packs included.
+  /// Number of tensor chunks checked, packs not included.
   public var chunkCount: Int
+  /// Number of packs of small tensors checked.
+  public var packCount: Int = 0
   /// Raw bytes checked.
   public var rawByteCount: Int64
   /// Every problem found; empty when the checkpoint is intact.
