@@ -55,7 +55,7 @@ struct CodeSnapshotter {
       report.failure =
         listing == nil
         ? "git could not be started; install git or snapshot directories instead"
-        : "git ls-files \(listing.map(EnvironmentProbe.describeFailure) ?? "failed") in '\(directory)'; is it inside a git work tree?"
+        : "git ls-files \(listing.map(EnvironmentProbe.describeFailure) ?? "failed") in '\(directory)', so no code was copied; start the run inside the project's git work tree, or set CodeSnapshotOptions.source to .directories"
       return report
     }
     do {
