@@ -598,28 +598,38 @@ def _check_chunk_object(
         problems.append(f"{label} is not a JSON object")
         return False
     count = len(problems)
+
     file_name = chunk.get("file")
     if not _is_data_file_name(file_name):
         problems.append(f"{label}: file {_quote(file_name)} is not a plain data file name")
     elif file_name not in file_names:
         problems.append(f"{label}: file {_quote(file_name)} is not one of the writers' files")
+
     for field in ("offset", "storedByteCount", "rawOffset"):
         value = chunk.get(field)
         if not _is_integer(value) or value < 0:
             problems.append(f"{label}: {field} {_quote(value)} is not an integer ≥ 0")
+    stored_byte_count = chunk.get("storedByteCount")
+    if _is_integer(stored_byte_count) and stored_byte_count > 2 * MAX_CHUNK_RAW_BYTES:
+        problems.append(
+            f"{label}: storedByteCount {stored_byte_count} is more than "
+            f"{2 * MAX_CHUNK_RAW_BYTES}, twice the largest rawByteCount"
+        )
     raw_byte_count = chunk.get("rawByteCount")
     if not _is_integer(raw_byte_count) or not 1 <= raw_byte_count <= MAX_CHUNK_RAW_BYTES:
         problems.append(
             f"{label}: rawByteCount {_quote(raw_byte_count)} is not in 1 ... {MAX_CHUNK_RAW_BYTES}"
         )
+
     codec = chunk.get("codec")
     if codec not in CODECS:
         problems.append(f"{label}: codec {_quote(codec)} is not one of {', '.join(sorted(CODECS))}")
-    elif codec == "raw" and chunk.get("storedByteCount") != raw_byte_count:
+    elif codec == "raw" and stored_byte_count != raw_byte_count:
         problems.append(
-            f"{label}: a raw chunk has storedByteCount {_quote(chunk.get('storedByteCount'))}, "
+            f"{label}: a raw chunk has storedByteCount {_quote(stored_byte_count)}, "
             f"not rawByteCount {_quote(raw_byte_count)}"
         )
+
     checksum = chunk.get("checksum")
     if not isinstance(checksum, str) or not CHECKSUM_PATTERN.fullmatch(checksum):
         problems.append(

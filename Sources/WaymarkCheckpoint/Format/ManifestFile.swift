@@ -81,25 +81,26 @@ public enum ManifestFile {
     }
     // JSONDecoder accepts some text that is not JSON, such as a trailing comma or a byte order
     // mark, and the format promises JSON.
-    let isStrictJSON =
-      JSONParser.parse(
-        body, options: .init(maxDepth: JSONKeyCheck.maxDepth, rejectsDuplicateKeys: true)) != nil
+    let strictTree = JSONParser.parse(
+      body, options: .init(maxDepth: JSONKeyCheck.maxDepth, rejectsDuplicateKeys: true))
     do {
       let manifest = try JSONCoding.decoder().decode(Manifest.self, from: Data(body))
-      guard isStrictJSON else {
+      guard let strictTree else {
         throw CheckpointError(
           .invalidManifest,
           "manifest JSON is invalid: the body is not JSON as RFC 8259 defines it (a trailing comma, a byte order mark or another extension); write the manifest again with a JSON encoder"
         )
       }
-      if let detail = ManifestNumberDiagnosis.firstInvalidInteger(in: body) {
+      if let detail = ManifestNumberDiagnosis.firstInvalidInteger(in: strictTree) {
         throw CheckpointError(.invalidManifest, "manifest JSON is invalid: \(detail)")
       }
       return manifest
     } catch let error as CheckpointError {
       throw error
     } catch let error as DecodingError {
-      let detail = ManifestNumberDiagnosis.firstInvalidInteger(in: body) ?? describe(error)
+      let detail =
+        ManifestNumberDiagnosis.firstInvalidInteger(in: body, parsed: strictTree)
+        ?? describe(error)
       throw CheckpointError(.invalidManifest, "manifest JSON is invalid: \(detail)")
     } catch {
       throw CheckpointError(.invalidManifest, "manifest JSON is invalid: \(error)")

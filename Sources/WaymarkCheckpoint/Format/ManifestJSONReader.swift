@@ -28,15 +28,22 @@ struct ManifestJSONReader {
       self.strings = names.map { $0.description }
     }
 
-    /// Returns the position of the key `token` spells, or `nil` for an unknown key; a key
-    /// that is not valid text is an error.
-    func position(of token: JSONStringToken, parser: JSONParser) -> Int?? {
+    /// Returns the key `token` spells: its position among the known keys, or its decoded
+    /// text when it is unknown. Returns `nil` for a key that is not valid text.
+    func match(_ token: JSONStringToken, parser: JSONParser) -> KeyMatch? {
       if !token.hasEscapes, let known = names.firstIndex(where: token.isExactly) {
-        return .some(known)
+        return .known(known)
       }
       guard let text = parser.string(of: token) else { return nil }
-      return .some(strings.firstIndex(of: text))
+      return strings.firstIndex(of: text).map(KeyMatch.known) ?? .unknown(text)
     }
+  }
+
+  /// A key of an object: a known key, by position among the known keys, or another key, by
+  /// its text.
+  private enum KeyMatch {
+    case known(Int)
+    case unknown(String)
   }
 
   /// Reads an object, calling `member` with the position of each known key in `keys` while
@@ -51,17 +58,18 @@ struct ManifestJSONReader {
     if parser.consume(UInt8(ascii: "}")) { return seen }
     repeat {
       guard let token = parser.readStringToken(),
-        case .some(let position) = keys.position(of: token, parser: parser),
+        let key = keys.match(token, parser: parser),
         parser.consume(UInt8(ascii: ":"))
       else { return nil }
-      if let position {
+      switch key {
+      case .known(let position):
         let bit: UInt64 = 1 << position
         guard seen & bit == 0, member(&self, position) else { return nil }
         seen |= bit
-      } else {
-        guard let name = parser.string(of: token), unknown.insert(name).inserted,
-          parser.readValue(nestedIn: depth) != nil
-        else { return nil }
+      case .unknown(let name):
+        guard unknown.insert(name).inserted, parser.readValue(nestedIn: depth) != nil else {
+          return nil
+        }
       }
     } while parser.consume(UInt8(ascii: ","))
     return parser.consume(UInt8(ascii: "}")) ? seen : nil

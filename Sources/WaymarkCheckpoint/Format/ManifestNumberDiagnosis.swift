@@ -13,17 +13,20 @@ enum ManifestNumberDiagnosis {
   /// out of range, such as `tensors[0].shape[1] is 4.5`.
   ///
   /// `JSONDecoder` reads `3.0` and `3e0` into an integer field without complaint, so the text
-  /// is parsed with ``JSONParser``, which keeps such literals as doubles. Text that parser
-  /// rejects, such as `1e999`, is decoded with `JSONDecoder` instead.
-  static func firstInvalidInteger(in body: ArraySlice<UInt8>) -> String? {
-    let options = JSONParser.Options(maxDepth: JSONKeyCheck.maxDepth)
-    if let value = JSONParser.parse(body, options: options) {
-      return search(value, path: "", isIntegerField: false)
-    }
+  /// is read as ``JSONParser`` parses it (`parsed`), which keeps such literals as doubles.
+  /// Text that parser rejects, such as `1e999`, is decoded with `JSONDecoder` instead.
+  static func firstInvalidInteger(in body: ArraySlice<UInt8>, parsed: JSONValue?) -> String? {
+    if let parsed { return firstInvalidInteger(in: parsed) }
     guard let value = try? JSONCoding.decoder().decode(JSONValue.self, from: Data(body)) else {
       return nil
     }
-    return search(value, path: "", isIntegerField: false)
+    return firstInvalidInteger(in: value)
+  }
+
+  /// Returns the path and value of the first integer field of a parsed manifest body that
+  /// contains a fraction or a number out of range.
+  static func firstInvalidInteger(in body: JSONValue) -> String? {
+    search(body, path: "", isIntegerField: false)
   }
 
   private static func search(_ value: JSONValue, path: String, isIntegerField: Bool) -> String? {

@@ -39,13 +39,14 @@ public struct CheckpointVerifier: Sendable {
   private func resolveStore(_ path: String) async throws -> String? {
     let fileSystem = self.fileSystem
     return try await pool.run {
-      if let status = try? fileSystem.status(at: path), status.kind == .symbolicLink {
+      let status = try? fileSystem.status(at: path)
+      if status?.kind == .symbolicLink {
         throw CheckpointError(
           .notFound,
           "'\(path)' is a symbolic link; Waymark does not follow links into checkpoints, so pass the directory it points to",
           path: path)
       }
-      guard let status = try? fileSystem.status(at: path), status.kind == .directory else {
+      guard status?.kind == .directory else {
         throw CheckpointError(
           .notFound,
           "'\(path)' is not a checkpoint, a checkpoint store or a run directory; check the path",
@@ -66,7 +67,7 @@ public struct CheckpointVerifier: Sendable {
   /// kernel is asked to read ahead of them.
   public func verifyCheckpoint(at path: String) async -> CheckpointVerification {
     let fileSystem = self.fileSystem
-    let prepared = await onPool { Self.prepare(at: path, fileSystem: fileSystem) }
+    let prepared = await Self.onPool(pool) { Self.prepare(at: path, fileSystem: fileSystem) }
     defer {
       for file in prepared.files.values { try? fileSystem.close(file.descriptor, path: file.path) }
     }
@@ -215,11 +216,7 @@ public struct CheckpointVerifier: Sendable {
     }
   }
 
-  /// Runs blocking `work` on this verifier's pool.
-  private func onPool<T: Sendable>(_ work: @escaping @Sendable () -> T) async -> T {
-    await Self.onPool(pool, work)
-  }
-
+  /// Runs blocking `work` on `pool`: `BlockingThreadPool.run` for work that cannot throw.
   private static func onPool<T: Sendable>(
     _ pool: BlockingThreadPool, _ work: @escaping @Sendable () -> T
   ) async -> T {
